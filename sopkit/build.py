@@ -1,0 +1,503 @@
+"""Composed YAML -> `Sop`, reporting every schema and node-kind problem on the way.
+
+The builder is lenient: it reports a problem and carries on with a placeholder
+so that the graph rules can still speak about the rest of the procedure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import TypeVar
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from sopkit import FORMAT_VERSION
+from sopkit.loader import SCHEMA, loc_of
+from sopkit.model import (
+    Branch,
+    Change,
+    Decision,
+    Duration,
+    End,
+    Kpi,
+    Ref,
+    Role,
+    Sop,
+    Status,
+    Step,
+    Term,
+    Where,
+    resolve_flow,
+)
+from sopkit.model import Node as SopNode
+from sopkit.problems import FILE_START, Finding, Loc
+from sopkit.values import (
+    did_you_mean,
+    duration_hint,
+    is_language_tag,
+    is_valid_id,
+    parse_date,
+    parse_duration,
+)
+
+NODE_KIND = "node-kind"
+
+_T = "tag:yaml.org,2002:"
+NULL, STR, INT, FLOAT, BOOL = _T + "null", _T + "str", _T + "int", _T + "float", _T + "bool"
+NOT_TEXT_TAGS = frozenset({INT, FLOAT, BOOL, _T + "timestamp"})
+
+TOP_FIELDS = (
+    "sopkit", "id", "title", "department", "purpose", "owner", "version", "status",
+    "effective", "review_by", "language", "scope", "tags", "sla", "roles", "terms",
+    "kpis", "related", "changelog", "start", "steps",
+)  # fmt: skip
+REQUIRED_TOP = ("id", "title", "department", "purpose", "steps")
+KINDS = ("step", "decision", "end")
+NODE_FIELDS: dict[str, tuple[str, ...]] = {
+    "step": ("id", "step", "role", "details", "duration", "next", "sop"),
+    "decision": ("id", "decision", "role", "details", "duration", "branches"),
+    "end": ("id", "end", "role", "details"),
+}
+ALL_NODE_FIELDS = tuple(dict.fromkeys(f for fs in NODE_FIELDS.values() for f in fs))
+KPI_FIELDS = ("name", "target", "description")
+CHANGE_FIELDS = ("version", "date", "author", "summary")
+ARTICLE = {"step": "a step", "decision": "a decision", "end": "an end"}
+
+Pair = tuple[ScalarNode, Node]
+_V = TypeVar("_V")
+
+
+def _shape(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return "a value"
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def problem(self, loc: Loc, message: str, rule: str = SCHEMA) -> None:
+        self.findings.append(Finding(rule, loc, message))
+
+    # -- mappings ---------------------------------------------------------------
+
+    def fields(
+        self,
+        node: MappingNode,
+        allowed: Iterable[str],
+        on_unknown: Callable[[ScalarNode, str], None],
+    ) -> dict[str, Pair]:
+        """Known fields by name; unknown ones go to `on_unknown`. `x-` keys are extensions."""
+        allowed = tuple(allowed)
+        known: dict[str, Pair] = {}
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode):
+                continue  # the loader reported it
+            name = str(key.value)
+            if name in known or name.startswith("x-"):
+                continue  # a duplicate is a yaml-syntax problem already
+            if name in allowed:
+                known[name] = (key, value)
+            else:
+                on_unknown(key, name)
+        return known
+
+    def unknown(self, allowed: tuple[str, ...], where: str) -> Callable[[ScalarNode, str], None]:
+        def report(key: ScalarNode, name: str) -> None:
+            hint = did_you_mean(name, allowed)
+            self.problem(loc_of(key), f"unknown field '{name}'{where}{hint}")
+
+        return report
+
+    def require(self, fields: dict[str, Pair], names: Iterable[str], at: Loc, where: str) -> None:
+        for name in names:
+            if name not in fields:
+                self.problem(at, f"missing required field '{name}'{where}")
+
+    # -- scalar values ----------------------------------------------------------
+
+    def scalar(self, pair: Pair, label: str) -> ScalarNode | None:
+        value = pair[1]
+        if not isinstance(value, ScalarNode):
+            self.problem(loc_of(value), f"{label} must be a single value, not {_shape(value)}")
+            return None
+        if value.tag == NULL or not str(value.value).strip():
+            self.problem(loc_of(pair[0]), f"{label} is empty")
+            return None
+        return value
+
+    def text(self, pair: Pair | None, label: str) -> str | None:
+        """Non-empty text; a bare number, boolean or date is a wrong type."""
+        if pair is None:
+            return None
+        value = self.scalar(pair, label)
+        if value is None:
+            return None
+        if value.tag in NOT_TEXT_TAGS and not value.style:
+            self.problem(
+                loc_of(value),
+                f"{label} must be text, but {value.value} reads as a "
+                f"{value.tag.removeprefix(_T)}; put it in quotes",
+            )
+            return None
+        return str(value.value)
+
+    def raw(self, pair: Pair | None, label: str) -> str | None:
+        """A value taken as written (ids, labels, KPI targets)."""
+        if pair is None:
+            return None
+        value = self.scalar(pair, label)
+        return None if value is None else str(value.value).strip()
+
+    def ident(self, pair: Pair | None, label: str) -> str | None:
+        text = self.raw(pair, label)
+        if text is not None and pair is not None and not is_valid_id(text):
+            self.problem(
+                loc_of(pair[1]),
+                f"{label} '{text}' is not a valid id: start with a letter or digit, then use "
+                "only letters, digits, '.', '_' or '-' (at most 64 characters)",
+            )
+        return text
+
+    def parsed(
+        self, pair: Pair | None, label: str, parse: Callable[[str], _V | None], explain: str
+    ) -> _V | None:
+        text = self.raw(pair, label)
+        if text is None or pair is None:
+            return None
+        result = parse(text)
+        if result is None:
+            hint = did_you_mean(text, [s.value for s in Status]) if "{hint}" in explain else ""
+            self.problem(loc_of(pair[1]), f"{label} '{text}' {explain.replace('{hint}', hint)}")
+        return result
+
+    def duration(self, pair: Pair | None, label: str) -> Duration | None:
+        if pair is not None and isinstance(pair[1], ScalarNode) and pair[1].tag in (INT, FLOAT):
+            self.problem(
+                loc_of(pair[1]),
+                f"{label} {pair[1].value} has no unit: write it as {pair[1].value}m, "
+                f"{pair[1].value}h, ... (units s m h d w)",
+            )
+            return None
+        text = self.raw(pair, "") or ""
+        return self.parsed(
+            pair,
+            label,
+            parse_duration,
+            "is not a duration: write <integer><unit> groups with units s, m, h, d, w "
+            "(90s, 15m, 1h30m, 2d)" + duration_hint(text),
+        )
+
+    def date(self, pair: Pair | None, label: str) -> date | None:
+        return self.parsed(
+            pair, label, parse_date, "is not a date: write a real calendar date as YYYY-MM-DD"
+        )
+
+    def version(self, pair: Pair | None, label: str) -> str | None:
+        value = pair[1] if pair is not None else None
+        if isinstance(value, ScalarNode) and value.tag in (INT, FLOAT) and not value.style:
+            self.problem(
+                loc_of(value),
+                f"{label} {value.value} is a number; quote it so it stays as written: "
+                f'{label}: "{value.value}"',
+            )
+            return None
+        return self.text(pair, label)
+
+    # -- collections ------------------------------------------------------------
+
+    def items(self, pair: Pair | None, label: str) -> list[Node]:
+        if pair is None:
+            return []
+        value = pair[1]
+        if isinstance(value, ScalarNode) and value.tag == NULL:
+            return []
+        if not isinstance(value, SequenceNode):
+            self.problem(loc_of(value), f"{label} must be a list, not {_shape(value)}")
+            return []
+        return list(value.value)
+
+    def entries(self, pair: Pair | None, label: str) -> list[tuple[ScalarNode, Node]]:
+        if pair is None:
+            return []
+        value = pair[1]
+        if isinstance(value, ScalarNode) and value.tag == NULL:
+            return []
+        if not isinstance(value, MappingNode):
+            self.problem(loc_of(value), f"{label} must be a mapping, not {_shape(value)}")
+            return []
+        seen: set[str] = set()
+        out = []
+        for key, item in value.value:
+            if isinstance(key, ScalarNode) and str(key.value) not in seen:
+                seen.add(str(key.value))
+                out.append((key, item))
+        return out
+
+    def texts(self, pair: Pair | None, label: str) -> tuple[str, ...]:
+        values = (
+            self.text((_key(pair), item), f"each of {label}") for item in self.items(pair, label)
+        )
+        return tuple(v for v in values if v is not None)
+
+    def refs(self, pair: Pair | None, label: str) -> tuple[Ref, ...]:
+        out = []
+        for item in self.items(pair, label):
+            text = self.raw((_key(pair), item), f"each of {label}")
+            if text is not None:
+                out.append(Ref(text, loc_of(item)))
+        return tuple(out)
+
+
+def _key(pair: Pair | None) -> ScalarNode:
+    assert pair is not None
+    return pair[0]
+
+
+def _where(at: Loc, fields: dict[str, Pair]) -> Where:
+    return Where(
+        at,
+        {name: loc_of(k) for name, (k, _) in fields.items()},
+        {name: loc_of(v) for name, (_, v) in fields.items()},
+    )
+
+
+def build_sop(root: Node | None, path: str) -> tuple[Sop | None, list[Finding]]:
+    """Build the model of one composed document and the problems found on the way."""
+    b = _Builder()
+    if root is None or (isinstance(root, ScalarNode) and root.tag == NULL):
+        b.problem(
+            FILE_START, "the file is empty: a SOP needs id, title, department, purpose and steps"
+        )
+        return None, b.findings
+    if not isinstance(root, MappingNode):
+        b.problem(
+            FILE_START,
+            "a SOP file must be a mapping of fields (id, title, ...), "
+            f"but this one is {_shape(root)}",
+        )
+        return None, b.findings
+    top = b.fields(root, TOP_FIELDS, b.unknown(TOP_FIELDS, ""))
+    b.require(top, REQUIRED_TOP, FILE_START, "")
+    _check_format_version(b, top.get("sopkit"))
+    nodes = _nodes(b, top.get("steps"))
+    start = b.raw(top.get("start"), "start")
+    status = b.parsed(
+        top.get("status"),
+        "status",
+        _status,
+        "is not a status: use draft, active or retired{hint}",
+    )
+    language = b.parsed(
+        top.get("language"),
+        "language",
+        _language,
+        "is not a BCP 47 language tag (en, el, sl, sl-SI)",
+    )
+    sop = Sop(
+        path=path,
+        id=b.ident(top.get("id"), "id") or "",
+        title=b.text(top.get("title"), "title") or "",
+        department=b.text(top.get("department"), "department") or "",
+        purpose=b.text(top.get("purpose"), "purpose") or "",
+        nodes=nodes,
+        flow=resolve_flow(nodes, start),
+        where=_where(FILE_START, top),
+        owner=b.text(top.get("owner"), "owner"),
+        version=b.version(top.get("version"), "version"),
+        status=status or Status.ACTIVE,
+        effective=b.date(top.get("effective"), "effective"),
+        review_by=b.date(top.get("review_by"), "review_by"),
+        language=language,
+        scope=b.text(top.get("scope"), "scope"),
+        tags=b.texts(top.get("tags"), "tags"),
+        sla=b.duration(top.get("sla"), "sla"),
+        roles=_roles(b, top.get("roles")),
+        terms=_terms(b, top.get("terms")),
+        kpis=_kpis(b, top.get("kpis")),
+        related=b.refs(top.get("related"), "related"),
+        changelog=_changelog(b, top.get("changelog")),
+        start=start,
+    )
+    return sop, b.findings
+
+
+def _status(text: str) -> Status | None:
+    try:
+        return Status(text)
+    except ValueError:
+        return None
+
+
+def _language(text: str) -> str | None:
+    return text if is_language_tag(text) else None
+
+
+def _check_format_version(b: _Builder, pair: Pair | None) -> None:
+    text = b.raw(pair, "sopkit")
+    if pair is not None and text is not None and text != str(FORMAT_VERSION):
+        b.problem(
+            loc_of(pair[1]),
+            f"this sopkit reads format {FORMAT_VERSION}, but the file says sopkit: {text}",
+        )
+
+
+def _roles(b: _Builder, pair: Pair | None) -> tuple[Role, ...]:
+    roles = []
+    for key, value in b.entries(pair, "roles"):
+        description = b.text((key, value), f"the description of role '{key.value}'")
+        roles.append(Role(str(key.value), description or "", loc_of(key), loc_of(value)))
+    return tuple(roles)
+
+
+def _terms(b: _Builder, pair: Pair | None) -> tuple[Term, ...]:
+    terms = []
+    for key, value in b.entries(pair, "terms"):
+        definition = b.text((key, value), f"the definition of term '{key.value}'")
+        terms.append(Term(str(key.value), definition or "", loc_of(key), loc_of(value)))
+    return tuple(terms)
+
+
+def _records(
+    b: _Builder, pair: Pair | None, label: str, allowed: tuple[str, ...], required: str
+) -> list[tuple[dict[str, Pair], Where]]:
+    out = []
+    for item in b.items(pair, label):
+        if not isinstance(item, MappingNode):
+            b.problem(
+                loc_of(item), f"each entry of {label} must be a mapping of {', '.join(allowed)}"
+            )
+            continue
+        where_text = f" in {label}"
+        fields = b.fields(item, allowed, b.unknown(allowed, where_text))
+        at = loc_of(item)
+        b.require(fields, (required,), at, where_text)
+        out.append((fields, _where(at, fields)))
+    return out
+
+
+def _kpis(b: _Builder, pair: Pair | None) -> tuple[Kpi, ...]:
+    return tuple(
+        Kpi(
+            name=b.text(f.get("name"), "the KPI name") or "",
+            where=where,
+            target=b.raw(f.get("target"), "the KPI target"),
+            description=b.text(f.get("description"), "the KPI description"),
+        )
+        for f, where in _records(b, pair, "kpis", KPI_FIELDS, "name")
+    )
+
+
+def _changelog(b: _Builder, pair: Pair | None) -> tuple[Change, ...]:
+    return tuple(
+        Change(
+            summary=b.text(f.get("summary"), "the change summary") or "",
+            where=where,
+            version=b.version(f.get("version"), "version"),
+            date=b.date(f.get("date"), "the change date"),
+            author=b.text(f.get("author"), "the change author"),
+        )
+        for f, where in _records(b, pair, "changelog", CHANGE_FIELDS, "summary")
+    )
+
+
+def _nodes(b: _Builder, pair: Pair | None) -> tuple[SopNode, ...]:
+    items = b.items(pair, "steps")
+    if pair is not None and not items and isinstance(pair[1], SequenceNode | ScalarNode):
+        b.problem(loc_of(pair[0]), "steps is empty: a SOP needs at least one node")
+    return tuple(_node(b, index, item) for index, item in enumerate(items))
+
+
+def _node(b: _Builder, index: int, item: Node) -> SopNode:
+    at = loc_of(item)
+    if not isinstance(item, MappingNode):
+        b.problem(
+            at,
+            "each entry of steps must be a mapping with an id and one of step, decision or end",
+        )
+        return Step(index, "", "", Where(at))
+    names = [str(k.value) for k, _ in item.value if isinstance(k, ScalarNode)]
+    kinds = list(dict.fromkeys(n for n in names if n in KINDS))
+    kind = kinds[0] if kinds else "step"
+    fields = b.fields(item, NODE_FIELDS[kind] + KINDS, lambda key, name: None)
+    node_id = b.ident(fields.get("id"), "node id") or ""
+    id_at = loc_of(fields["id"][0]) if "id" in fields else at
+    label = f"node '{node_id}'" if node_id else "this node"
+    _report_misplaced(b, item, kind, kinds)
+    if "id" not in fields:
+        b.problem(at, "missing required field 'id' in this node")
+    if not kinds:
+        b.problem(
+            id_at,
+            f"{label} has none of step, decision, end: say what it is "
+            "(step: an action, decision: a question, end: an outcome)",
+            NODE_KIND,
+        )
+    elif len(kinds) > 1:
+        b.problem(
+            id_at,
+            f"{label} has {' and '.join(kinds)}: a node is exactly one of step, decision, end",
+            NODE_KIND,
+        )
+    where = _where(at, fields)
+    text = b.text(fields.get(kind), kind) or ""
+    role = b.raw(fields.get("role"), "role")
+    details = b.text(fields.get("details"), "details")
+    if kind == "decision":
+        return Decision(
+            index, node_id, text, where, role, details,
+            duration=b.duration(fields.get("duration"), "duration"),
+            branches=_branches(b, fields.get("branches"), at, label),
+        )  # fmt: skip
+    if kind == "end":
+        return End(index, node_id, text, where, role, details)
+    sop_ref = b.raw(fields.get("sop"), "sop")
+    return Step(
+        index, node_id, text, where, role, details,
+        duration=b.duration(fields.get("duration"), "duration"),
+        next=b.raw(fields.get("next"), "next"),
+        sop=Ref(sop_ref, where.value("sop")) if sop_ref is not None else None,
+    )  # fmt: skip
+
+
+def _report_misplaced(b: _Builder, item: MappingNode, kind: str, kinds: list[str]) -> None:
+    allowed = NODE_FIELDS[kind]
+    for key, _ in item.value:
+        if not isinstance(key, ScalarNode):
+            continue
+        name = str(key.value)
+        if name in allowed or name in kinds or name.startswith("x-"):
+            continue
+        if name in ALL_NODE_FIELDS:
+            owners = [k for k, fs in NODE_FIELDS.items() if name in fs]
+            b.problem(
+                loc_of(key),
+                f"'{name}' is not a field of {ARTICLE[kind]} "
+                f"(it belongs to {' and '.join(ARTICLE[o] + 's' for o in owners)})",
+            )
+        else:
+            hint = did_you_mean(name, allowed)
+            b.problem(loc_of(key), f"unknown field '{name}' in {ARTICLE[kind]}{hint}")
+
+
+def _branches(b: _Builder, pair: Pair | None, at: Loc, label: str) -> tuple[Branch, ...]:
+    if pair is None:
+        b.problem(
+            at,
+            f"missing required field 'branches' in {label}: "
+            "map each answer to the node it leads to",
+        )
+        return ()
+    out = []
+    for key, value in b.entries(pair, "branches"):
+        answer = str(key.value).strip()
+        if not answer:
+            b.problem(loc_of(key), "a branch label is empty")
+        target = b.raw((key, value), f"branch '{answer}'")
+        if target is not None:
+            out.append(Branch(answer, target, loc_of(key), loc_of(value)))
+    return tuple(out)

@@ -1,0 +1,193 @@
+"""The core of `sopkit check`: files -> load -> model -> rules -> problems.
+
+Per-file work (reading, composing, building, per-SOP rules) runs in a process
+pool when there are many files; what crosses back is small (`FileReport`
+without the model, unless the caller asks for models to render).
+Repository rules, suppressions and severities are applied afterwards, here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sopkit import rules as _rules  # noqa: F401  (registers every rule)
+from sopkit.build import build_sop
+from sopkit.config import Config
+from sopkit.discovery import SourceFile, discover
+from sopkit.errors import NoInputError
+from sopkit.loader import load_bytes
+from sopkit.model import Sop, SopRefs
+from sopkit.problems import Finding, Problem, Severity
+from sopkit.rules.registry import (
+    RULES,
+    Repository,
+    Rule,
+    SopContext,
+    repository_rules,
+    sop_rules,
+)
+from sopkit.suppression import Suppression, apply_suppressions, find_suppressions
+
+PARALLEL_FROM = 48
+"""Below this many files, a process pool costs more than it saves."""
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    today: date
+    select: frozenset[str] | None = None
+    ignore: frozenset[str] = frozenset()
+
+    def enabled(self, rule: Rule, config: Config) -> bool:
+        if self.select is not None and rule.name not in self.select:
+            return False
+        if rule.name in self.ignore:
+            return False
+        return config.severity(rule.name, rule.severity) is not Severity.OFF
+
+
+@dataclass
+class FileReport:
+    path: str
+    findings: list[Finding]
+    refs: SopRefs | None
+    suppressions: list[Suppression] = field(default_factory=list)
+    sop: Sop | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    files_checked: int
+    problems: tuple[Problem, ...]
+    sops: tuple[Sop, ...] = ()
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity is Severity.ERROR for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.severity is Severity.WARNING for p in self.problems)
+
+
+@dataclass(frozen=True)
+class _Job:
+    source: SourceFile
+    today: date
+    rules: tuple[str, ...]
+    full: bool
+    keep_model: bool
+
+
+def analyse(job: _Job) -> FileReport:
+    """Everything about one file that needs no other file."""
+    path = job.source.display
+    try:
+        with open(job.source.real, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise NoInputError(f"cannot read {path}: {exc.strerror}") from None
+    document = load_bytes(data, path)
+    findings = list(document.findings)
+    if not document.readable:
+        return FileReport(path, findings, None)
+    sop, build_findings = build_sop(document.root, path)
+    findings.extend(build_findings)
+    if sop is None:
+        return FileReport(path, findings, None)
+    if job.full:
+        context = SopContext(job.today, document.text)
+        wanted = set(job.rules)
+        for rule, check in sop_rules():
+            if rule.name in wanted:
+                findings.extend(check(sop, context))
+    return FileReport(
+        path,
+        findings,
+        SopRefs.of(sop),
+        find_suppressions(document.text, sop) if job.full else [],
+        sop if job.keep_model else None,
+    )
+
+
+def _run_jobs(jobs: Sequence[_Job]) -> list[FileReport]:
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        return [analyse(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor  # costs 10 ms to import; rarely needed
+
+    chunk = max(1, len(jobs) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(analyse, jobs, chunksize=chunk))
+
+
+def check(
+    paths: Sequence[str],
+    config: Config,
+    options: CheckOptions,
+    *,
+    keep_models: bool = False,
+) -> CheckResult:
+    """Check the SOPs named by `paths`, resolving SOP ids against the source folder too."""
+    targets = discover(paths)
+    if not targets:
+        raise NoInputError(
+            f"no SOP files (*.yaml, *.yml) in {', '.join(paths)}",
+            hint="create one with `sopkit new`, or point sopkit at the folder that holds them",
+        )
+    reported = {t.real for t in targets}
+    context_files = [f for f in _source_folder_files(config) if f.real not in reported]
+    active = [r.name for r in RULES.values() if options.enabled(r, config)]
+    jobs = [_Job(t, options.today, tuple(active), True, keep_models) for t in targets]
+    jobs += [_Job(f, options.today, (), False, False) for f in context_files]
+    reports = _run_jobs(jobs)
+    own = reports[: len(targets)]
+    repository = Repository(
+        tuple(sorted((r.refs for r in reports if r.refs is not None), key=lambda r: r.path)),
+        frozenset(r.path for r in own),
+    )
+    repo_findings: dict[str, list[Finding]] = {}
+    for rule, check_repo in repository_rules():
+        if rule.name in active:
+            for path, finding in check_repo(repository):
+                repo_findings.setdefault(path, []).append(finding)
+    problems: list[Problem] = []
+    for report in own:
+        findings = apply_suppressions(
+            [*report.findings, *repo_findings.get(report.path, [])],
+            report.suppressions,
+            RULES.keys(),
+            active,
+        )
+        problems.extend(_problems(report.path, findings, config, options))
+    problems.sort(key=lambda p: p.sort_key)
+    sops = tuple(r.sop for r in own if r.sop is not None)
+    return CheckResult(len(targets), tuple(problems), sops)
+
+
+def _source_folder_files(config: Config) -> list[SourceFile]:
+    if not config.source.is_dir():
+        return []
+    return discover([str(config.source)])
+
+
+def _problems(
+    path: str, findings: Iterable[Finding], config: Config, options: CheckOptions
+) -> Iterable[Problem]:
+    for finding in findings:
+        rule = RULES[finding.rule]
+        if not options.enabled(rule, config):
+            continue
+        severity = config.severity(rule.name, rule.severity)
+        yield Problem(
+            path, finding.loc.line, finding.loc.column, severity, rule.name, finding.message
+        )
+
+
+def exit_code(result: CheckResult, strict: bool) -> int:
+    if result.errors or (strict and result.warnings):
+        return 1
+    return 0

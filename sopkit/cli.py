@@ -1,0 +1,247 @@
+"""The command line: parse options, call one core function, format, return an exit code.
+
+Heavy modules (Jinja, Graphviz, Markdown) are imported inside the commands
+that need them, so `sopkit check` in a pre-commit hook starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+
+from sopkit import __version__
+from sopkit.errors import ExitCode, SopkitError
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+app = typer.Typer(
+    name="sopkit",
+    help=(
+        "Standard Operating Procedures as code.\n\n"
+        "Write SOPs as YAML in git, check them in CI with `sopkit check`, and turn them "
+        "into a handbook for new hires with `sopkit render`.\n\n"
+        "Start with `sopkit check` in a repository that has a sops/ folder, "
+        "and `sopkit rules` to see what is checked."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def _stderr(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def friendly_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turn a `SopkitError` into `error: ...` on stderr and its exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return command(*args, **kwargs)
+        except SopkitError as exc:
+            _stderr(f"error: {exc.message}")
+            if exc.hint:
+                _stderr(f"hint: {exc.hint}")
+            raise typer.Exit(int(exc.exit_code)) from None
+
+    return run
+
+
+def use_color(stream: object = None) -> bool:
+    """Colours only on a terminal; NO_COLOR turns them off, FORCE_COLOR on."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    target = stream if stream is not None else sys.stdout
+    isatty = getattr(target, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sopkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Standard Operating Procedures as code."""
+
+
+def parse_today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    from sopkit.values import parse_date
+
+    parsed = parse_date(value)
+    if parsed is None:
+        raise SopkitError(f"--today '{value}' is not a date; write YYYY-MM-DD")
+    return parsed
+
+
+def parse_rule_list(value: str | None, option: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    from sopkit.rules import RULES
+    from sopkit.values import did_you_mean
+
+    names = frozenset(part.strip() for part in value.split(",") if part.strip())
+    for name in sorted(names):
+        if name not in RULES:
+            raise SopkitError(
+                f"{option}: '{name}' is not a rule{did_you_mean(name, RULES)}",
+                hint="`sopkit rules` lists them all",
+            )
+    return names
+
+
+PathsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="SOP files or folders (searched recursively for *.yaml and *.yml). "
+        "Default: the configured source folder (sops/).",
+        show_default=False,
+    ),
+]
+TodayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="The date that review-overdue compares with (default: the config's `today`, "
+        "else the clock). Pin it in CI for reproducible results.",
+    ),
+]
+
+
+@app.command()
+@friendly_errors
+def check(
+    paths: PathsArgument = None,
+    output_format: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format: text (compiler style file:line:col), json, sarif "
+            "(code scanning) or github (annotations; the default under GitHub Actions).",
+            show_default=False,
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) on warnings too, not only errors.")
+    ] = False,
+    today: TodayOption = None,
+    select: Annotated[
+        str | None,
+        typer.Option(
+            "--select", metavar="RULE,...", help="Report only these rules (comma-separated)."
+        ),
+    ] = None,
+    ignore: Annotated[
+        str | None,
+        typer.Option("--ignore", metavar="RULE,...", help="Do not report these rules."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print problems only, without the summary line.")
+    ] = False,
+) -> None:
+    """Check SOP files against the format and the rules; exit 1 when problems are found.
+
+    Examples:
+
+      sopkit check                         # the configured source folder (sops/)
+
+      sopkit check sops/support --strict   # warnings fail too
+
+      sopkit check --format json > report.json
+
+      sopkit check --ignore undefined-acronym,unused-term
+
+    Exit status: 0 no errors, 1 problems found, 2 usage error or nothing to check.
+    """
+    from sopkit.checker import CheckOptions, exit_code
+    from sopkit.checker import check as run_check
+    from sopkit.config import load_config
+    from sopkit.formats import FORMATS, Style
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    options = CheckOptions(
+        today=parse_today(today) or config.today or date.today(),
+        select=parse_rule_list(select, "--select"),
+        ignore=parse_rule_list(ignore, "--ignore") or frozenset(),
+    )
+    chosen = output_format.value if output_format else None
+    if chosen is None:
+        chosen = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    result = run_check(paths or [str(config.source)], config, options)
+    sys.stdout.write(FORMATS[chosen](result, Style(color=use_color(), quiet=quiet)))
+    raise typer.Exit(exit_code(result, strict))
+
+
+@app.command()
+@friendly_errors
+def rules(
+    name: Annotated[
+        str | None, typer.Argument(help="A rule name, to print its full documentation.")
+    ] = None,
+) -> None:
+    """List every rule with its default severity, or print one rule's documentation.
+
+    Severities can be changed per rule in sopkit.toml:
+
+      [rules]
+
+      undefined-acronym = "off"
+    """
+    from sopkit.rules import RULES
+    from sopkit.values import did_you_mean
+
+    if name is None:
+        width = max(len(n) for n in RULES)
+        for rule in sorted(RULES.values(), key=lambda r: r.name):
+            typer.echo(f"{rule.name:<{width}}  {rule.severity.value:<7}  {rule.summary}")
+        return
+    chosen = RULES.get(name)
+    if chosen is None:
+        raise SopkitError(f"'{name}' is not a rule{did_you_mean(name, RULES)}")
+    typer.echo(f"{chosen.name} [{chosen.severity.value}]\n\n{chosen.doc}")
+
+
+def main() -> None:
+    """The `sopkit` console script."""
+    try:
+        app(prog_name="sopkit")
+    except KeyboardInterrupt:
+        _stderr("interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(int(ExitCode.PROBLEMS))

@@ -1,0 +1,158 @@
+"""`sopkit.toml` or `[tool.sopkit]` in `pyproject.toml` -> a validated, typed `Config`.
+
+Found by walking up from the working directory; the first folder holding
+either file wins. Paths in it are relative to that folder. Every key is
+checked here, once, with messages that name the file and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sopkit.errors import ConfigError
+from sopkit.problems import Severity
+from sopkit.values import did_you_mean, is_language_tag, parse_date
+
+CONFIG_FILE = "sopkit.toml"
+PYPROJECT = "pyproject.toml"
+FLOWCHARTS = ("graphviz", "mermaid")
+DIRECTIONS = ("auto", "LR", "TB")
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    file: Path | None = None
+    source: Path = Path("sops")
+    output: Path = Path("handbook")
+    language: str = "en"
+    today: date | None = None
+    severities: Mapping[str, Severity] = field(default_factory=dict)
+    font: str = "DejaVu Sans"
+    flowchart: str = "graphviz"
+    direction: str = "auto"
+    html: bool = False
+    png: bool = False
+    templates: Path | None = None
+
+    def severity(self, rule: str, default: Severity) -> Severity:
+        return self.severities.get(rule, default)
+
+    def with_overrides(self, **changes: Any) -> Config:
+        """The command line's options win over the file; None means "not given"."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest config file at or above `start` and its sopkit table."""
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate, _read_toml(candidate)
+        candidate = folder / PYPROJECT
+        if candidate.is_file():
+            table = _read_toml(candidate).get("tool", {}).get("sopkit")
+            if table is not None:
+                if not isinstance(table, dict):
+                    raise ConfigError(f"{candidate}: [tool.sopkit] must be a table")
+                return candidate, table
+    return None
+
+
+def load_config(start: Path | None = None, known_rules: Mapping[str, object] = {}) -> Config:
+    start = (start or Path.cwd()).resolve()
+    found = find_config(start)
+    if found is None:
+        return Config(root=start, source=start / "sops", output=start / "handbook")
+    path, table = found
+    return parse_config(table, path, known_rules)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from None
+
+
+_KEYS = (
+    "source", "output", "language", "today", "rules", "font", "flowchart",
+    "direction", "html", "png", "templates",
+)  # fmt: skip
+
+
+def parse_config(table: Mapping[str, Any], path: Path, known_rules: Mapping[str, object]) -> Config:
+    root = path.parent
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{path}: `{key}` {message}")
+
+    for key in table:
+        if key not in _KEYS:
+            raise fail(key, f"is not a setting{did_you_mean(key, _KEYS)}")
+
+    def text(key: str, default: str, choices: tuple[str, ...] = ()) -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise fail(key, "must be a non-empty string")
+        if choices and value not in choices:
+            raise fail(key, f"must be one of {', '.join(choices)}{did_you_mean(value, choices)}")
+        return value
+
+    def flag(key: str) -> bool:
+        value = table.get(key, False)
+        if not isinstance(value, bool):
+            raise fail(key, "must be true or false")
+        return value
+
+    language = text("language", "en")
+    if not is_language_tag(language):
+        raise fail("language", f"'{language}' is not a BCP 47 language tag (en, el, sl)")
+    today = None
+    if "today" in table:
+        raw = table["today"]
+        today = raw if isinstance(raw, date) else parse_date(str(raw))
+        if today is None:
+            raise fail("today", "must be a date, YYYY-MM-DD")
+    templates = root / text("templates", "templates") if "templates" in table else None
+    return Config(
+        root=root,
+        file=path,
+        source=root / text("source", "sops"),
+        output=root / text("output", "handbook"),
+        language=language,
+        today=today,
+        severities=parse_severities(table.get("rules", {}), known_rules, f"{path}: `rules`"),
+        font=text("font", "DejaVu Sans"),
+        flowchart=text("flowchart", "graphviz", FLOWCHARTS),
+        direction=text("direction", "auto", DIRECTIONS),
+        html=flag("html"),
+        png=flag("png"),
+        templates=templates,
+    )
+
+
+def parse_severities(
+    table: object, known_rules: Mapping[str, object], where: str
+) -> dict[str, Severity]:
+    if not isinstance(table, dict):
+        raise ConfigError(f'{where} must be a table of rule = "error" | "warning" | "off"')
+    severities: dict[str, Severity] = {}
+    for rule, level in table.items():
+        if known_rules and rule not in known_rules:
+            raise ConfigError(f"{where}: '{rule}' is not a rule{did_you_mean(rule, known_rules)}")
+        try:
+            severities[rule] = Severity(level)
+        except ValueError:
+            raise ConfigError(
+                f'{where}: \'{rule}\' must be "error", "warning" or "off", not {level!r}'
+            ) from None
+    return severities

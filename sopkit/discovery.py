@@ -1,0 +1,43 @@
+"""Command-line paths -> the sorted SOP files they name."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from sopkit.errors import NoInputError
+
+SOP_SUFFIXES = (".yaml", ".yml")
+_SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
+
+
+class SourceFile(NamedTuple):
+    """A SOP file: `display` is the path as the user wrote it, `real` dedupes links."""
+
+    display: str
+    real: str
+
+
+def discover(paths: Iterable[str]) -> list[SourceFile]:
+    """Files given, and `*.yaml`/`*.yml` below folders given, sorted and without repeats."""
+    found: dict[str, SourceFile] = {}
+    for given in paths:
+        if os.path.isfile(given):
+            found.setdefault(os.path.realpath(given), SourceFile(given, os.path.realpath(given)))
+        elif os.path.isdir(given):
+            for source in _walk(given):
+                found.setdefault(source.real, source)
+        else:
+            raise NoInputError(f"no such file or directory: {given}")
+    return sorted(found.values())
+
+
+def _walk(folder: str) -> Iterable[SourceFile]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+        for name in sorted(files):
+            if name.endswith(SOP_SUFFIXES) and not name.startswith("."):
+                full = os.path.join(root, name)
+                display = os.path.relpath(full, folder) if folder in (".", "./") else full
+                yield SourceFile(display, os.path.realpath(full))

@@ -1,0 +1,41 @@
+"""The one exception family of sopkit and the exit codes the CLI returns."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit statuses, as the contract (SOP-FORMAT.md) fixes them."""
+
+    OK = 0
+    PROBLEMS = 1
+    USAGE = 2
+
+
+class SopkitError(Exception):
+    """A failure the user can fix: bad arguments, an unreadable path, a bad config.
+
+    The CLI prints it as `error: <message>` on stderr and exits with `exit_code`.
+    """
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(SopkitError):
+    """The configuration file is invalid."""
+
+
+class NoInputError(SopkitError):
+    """A path does not exist, or no SOP files were found."""
+
+
+class RenderError(SopkitError):
+    """The handbook could not be written where the user asked."""
+
+    exit_code = ExitCode.PROBLEMS

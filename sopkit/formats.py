@@ -1,0 +1,155 @@
+"""Output formats of `sopkit check`: plain functions from a result to text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sopkit import FORMAT_VERSION, __version__
+from sopkit.checker import CheckResult
+from sopkit.problems import Problem, Severity
+from sopkit.rules.registry import RULES
+
+HOMEPAGE = "https://github.com/sopkit/sopkit"
+
+
+@dataclass(frozen=True)
+class Style:
+    """How to dress text output: colours on a terminal, a summary unless quiet."""
+
+    color: bool = False
+    quiet: bool = False
+
+
+_ANSI = {"error": "\033[1;31m", "warning": "\033[1;33m", "path": "\033[1m", "rule": "\033[2m"}
+_RESET = "\033[0m"
+
+
+def _paint(text: str, what: str, style: Style) -> str:
+    return f"{_ANSI[what]}{text}{_RESET}" if style.color else text
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def summary_line(result: CheckResult) -> str:
+    checked = f"{plural(result.files_checked, 'file')} checked"
+    if not result.problems:
+        return f"{checked}: no problems"
+    return f"{checked}: {plural(result.errors, 'error')}, {plural(result.warnings, 'warning')}"
+
+
+def format_text(result: CheckResult, style: Style) -> str:
+    lines = []
+    for p in result.problems:
+        where = _paint(f"{p.path}:{p.line}:{p.column}:", "path", style)
+        severity = _paint(p.severity.value, p.severity.value, style)
+        lines.append(f"{where} {severity} {_paint(p.rule, 'rule', style)}: {p.message}")
+    if not style.quiet:
+        lines.append(summary_line(result))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def format_json(result: CheckResult, style: Style) -> str:
+    document = {
+        "sopkit": FORMAT_VERSION,
+        "files_checked": result.files_checked,
+        "errors": result.errors,
+        "warnings": result.warnings,
+        "problems": [p.as_dict() for p in result.problems],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.OFF: "none"}
+
+
+def format_sarif(result: CheckResult, style: Style) -> str:
+    names = sorted(RULES)
+    index = {name: i for i, name in enumerate(names)}
+    rules = [
+        {
+            "id": name,
+            "name": "".join(part.capitalize() for part in name.split("-")),
+            "shortDescription": {"text": RULES[name].summary},
+            "fullDescription": {"text": RULES[name].doc},
+            "help": {"text": RULES[name].doc},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[RULES[name].severity]},
+        }
+        for name in names
+    ]
+    results = [_sarif_result(p, index[p.rule]) for p in result.problems]
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "sopkit",
+                        "version": __version__,
+                        "informationUri": HOMEPAGE,
+                        "rules": rules,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _sarif_result(problem: Problem, rule_index: int) -> dict[str, object]:
+    return {
+        "ruleId": problem.rule,
+        "ruleIndex": rule_index,
+        "level": _SARIF_LEVEL[problem.severity],
+        "message": {"text": problem.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": problem.path.replace("\\", "/")},
+                    "region": {"startLine": problem.line, "startColumn": problem.column},
+                }
+            }
+        ],
+    }
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(result: CheckResult, style: Style) -> str:
+    """GitHub Actions workflow commands: each problem becomes an annotation on the PR."""
+    lines = []
+    for p in result.problems:
+        command = "error" if p.severity is Severity.ERROR else "warning"
+        properties = ",".join(
+            [
+                f"file={_escape_property(p.path)}",
+                f"line={p.line}",
+                f"col={p.column}",
+                f"title={_escape_property('sopkit ' + p.rule)}",
+            ]
+        )
+        lines.append(f"::{command} {properties}::{_escape_data(p.message)}")
+    lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"
+
+
+Formatter = Callable[[CheckResult, Style], str]
+
+FORMATS: dict[str, Formatter] = {
+    "text": format_text,
+    "json": format_json,
+    "sarif": format_sarif,
+    "github": format_github,
+}

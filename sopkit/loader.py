@@ -1,0 +1,293 @@
+"""Read a SOP file into composed YAML nodes that keep their line and column.
+
+`check` must be fast, so this composes with ruamel.yaml's C parser (falling
+back to the pure-Python one with the same results) and never builds Python
+objects from the YAML: the model is built straight from the composed nodes.
+Everything hostile in a file ends as a `yaml-syntax` finding with a position,
+never as an exception: bad UTF-8, control bytes, syntax errors, tags, duplicate
+keys, alias bombs, recursive aliases and absurd nesting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from sopkit.problems import FILE_START, Finding, Loc
+
+YAML_SYNTAX = "yaml-syntax"
+SCHEMA = "schema"
+
+MAX_DEPTH = 64
+"""A SOP is at most five levels deep; 64 leaves room and stops stack-crushing input."""
+
+EXPANSION_SLACK = 100_000
+"""Aliases may expand a document to its own size plus this many nodes, no more."""
+
+_TAG_PREFIX = "tag:yaml.org,2002:"
+PLAIN_TAGS = frozenset(
+    _TAG_PREFIX + name
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
+
+
+def _make_yaml(pure: bool) -> YAML:
+    yaml = YAML(typ="safe", pure=pure)
+    yaml.version = (1, 2)
+    return yaml
+
+
+_YAML = _make_yaml(pure=False)
+
+
+def uses_c_parser() -> bool:
+    """True when composing runs on ruamel.yaml's C extension."""
+    return "CParser" in getattr(_YAML.Parser, "__name__", "")
+
+
+@dataclass
+class Document:
+    """A file's text and its composed root node, or the findings that stopped it."""
+
+    path: str
+    text: str
+    root: Node | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        return not any(f.rule == YAML_SYNTAX for f in self.findings)
+
+
+def loc_of(node: Node) -> Loc:
+    """The 1-based start of a node, with the last line it covers."""
+    start, end = node.start_mark, node.end_mark
+    end_line = end.line + 1 if end.column > 0 else end.line
+    return Loc(start.line + 1, start.column + 1, max(end_line, start.line + 1))
+
+
+def decode(data: bytes, path: str) -> tuple[str, list[Finding]]:
+    """UTF-8 (a BOM tolerated) to text; bad bytes become a positioned finding."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        message = (
+            f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        )
+        return "", [Finding(YAML_SYNTAX, Loc(line, column), message)]
+
+
+def load_text(text: str, path: str) -> Document:
+    """Compose one YAML document from text, turning every failure into a finding."""
+    doc = Document(path, text, None)
+    if _looks_deep(text):
+        too_deep = _depth_overflow(text)
+        if too_deep is not None:
+            doc.findings.append(too_deep)
+            return doc
+    try:
+        doc.root = _compose(text)
+    except YAMLError as exc:
+        doc.findings.append(_syntax_finding(exc, text))
+        return doc
+    except RecursionError:
+        doc.findings.append(Finding(YAML_SYNTAX, FILE_START, "the document is nested too deeply"))
+        return doc
+    if doc.root is not None:
+        doc.findings.extend(_scan(doc.root, len(text)))
+    return doc
+
+
+def load_bytes(data: bytes, path: str) -> Document:
+    text, findings = decode(data, path)
+    if findings:
+        return Document(path, text, None, findings)
+    return load_text(text, path)
+
+
+def _compose(text: str) -> Node | None:
+    try:
+        root: Node | None = _YAML.compose(text)
+    except YAMLError:
+        raise
+    except (ValueError, TypeError, AttributeError):
+        # The C extension rejects a few inputs the pure parser explains properly.
+        root = _make_yaml(pure=True).compose(text)
+    return root
+
+
+def _looks_deep(text: str) -> bool:
+    """Cheap guard: only text with many brackets or very long lines can nest deeply."""
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        return True
+    return any(len(line) > 4 * MAX_DEPTH for line in text.splitlines()) or (
+        text.count("- - ") > MAX_DEPTH // 2
+    )
+
+
+def _depth_overflow(text: str) -> Finding | None:
+    """Walk the event stream (which never recurses) and stop at the first level too deep."""
+    depth = 0
+    try:
+        for event in _YAML.parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return Finding(
+                        YAML_SYNTAX,
+                        Loc(mark.line + 1, mark.column + 1),
+                        f"the document is nested more than {MAX_DEPTH} levels deep",
+                    )
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except YAMLError:
+        return None  # composing reports the syntax error with its position
+    return None
+
+
+def _syntax_finding(exc: YAMLError, text: str) -> Finding:
+    mark = None
+    if isinstance(exc, MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+    if mark is not None:
+        line, column = mark.line + 1, mark.column + 1
+    else:
+        line, column = _position_of(exc, text)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    message = f"{context}: {problem}" if context and "document" not in str(context) else problem
+    message = str(message).strip()
+    lines = text.splitlines()
+    if 0 < line <= len(lines):
+        source_line = lines[line - 1]
+        if "\t" in source_line[: len(source_line) - len(source_line.lstrip())]:
+            message += " (a tab is not allowed for indentation in YAML; indent with spaces)"
+    if isinstance(exc, MarkedYAMLError) and "expected a single document" in str(exc):
+        message = "a SOP file holds one YAML document; split this file at '---'"
+    return Finding(YAML_SYNTAX, Loc(line, column), _clean(message))
+
+
+def _position_of(exc: YAMLError, text: str) -> tuple[int, int]:
+    position = getattr(exc, "position", None)
+    if not isinstance(position, int) or position < 0:
+        return 1, 1
+    before = text[: min(position, len(text))]
+    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
+
+
+def _clean(message: str) -> str:
+    message = message.replace("\n", " ").replace('in "<unicode string>", ', "")
+    return re.sub(r"\s+", " ", message).strip() or "the file is not valid YAML"
+
+
+def _scan(root: Node, text_size: int) -> list[Finding]:
+    """One pass over the distinct nodes: tags, keys, duplicates, recursion and expansion.
+
+    Aliases share node objects, so each node is visited once; the expanded size
+    of the document is computed from those visits without expanding anything.
+    """
+    findings: list[Finding] = []
+    expanded: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            expanded[key] = 1 + sum(expanded.get(id(child), 1) for child in _children(node))
+            continue
+        if key in expanded:
+            continue
+        if key in on_path:
+            findings.append(Finding(YAML_SYNTAX, loc_of(node), "an alias refers to itself"))
+            return findings
+        on_path.add(key)
+        stack.append((node, True))
+        _check_node(node, findings)
+        for child in _children(node):
+            if id(child) in on_path:
+                findings.append(
+                    Finding(
+                        YAML_SYNTAX, loc_of(child), "an alias refers to a node that contains it"
+                    )
+                )
+                return findings
+            if id(child) not in expanded:
+                stack.append((child, False))
+    total = expanded.get(id(root), 1)
+    if total > text_size + EXPANSION_SLACK:
+        findings.append(
+            Finding(
+                YAML_SYNTAX,
+                FILE_START,
+                f"aliases expand this document to {total:,} nodes; refusing it "
+                "(an alias bomb?). Repeat the content instead of aliasing it",
+            )
+        )
+    return findings
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_node(node: Node, findings: list[Finding]) -> None:
+    tag = node.tag or ""
+    if tag not in PLAIN_TAGS and not tag.startswith(_TAG_PREFIX + "merge"):
+        shown = tag.replace(_TAG_PREFIX, "!!")
+        findings.append(
+            Finding(
+                YAML_SYNTAX,
+                loc_of(node),
+                f"the tag '{shown}' is not allowed: a SOP is plain YAML (remove the tag)",
+            )
+        )
+    if isinstance(node, MappingNode):
+        seen: dict[str, Loc] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode):
+                findings.append(
+                    Finding(
+                        SCHEMA, loc_of(key_node), "a key must be plain text, not a list or mapping"
+                    )
+                )
+                continue
+            name = str(key_node.value)
+            where = loc_of(key_node)
+            if name in seen:
+                first = seen[name]
+                findings.append(
+                    Finding(
+                        YAML_SYNTAX,
+                        where,
+                        f"duplicate key '{name}' (first on line {first.line}); "
+                        "YAML keys must be unique",
+                    )
+                )
+            else:
+                seen[name] = where
+
+
+def scalar_text(node: Any) -> str | None:
+    """The source text of a scalar node, or None for a collection."""
+    if isinstance(node, ScalarNode):
+        return str(node.value)
+    return None

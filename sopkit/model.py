@@ -1,0 +1,252 @@
+"""The SOP model: frozen, typed, and carrying the source position of everything.
+
+Built once by `sopkit.build` from composed YAML; read by rules, renderers and
+every other command. The flow of a procedure (which node follows which,
+including the contract's implicit `next`) is resolved here and only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from types import MappingProxyType
+from typing import ClassVar, NamedTuple
+
+from sopkit.problems import Loc
+
+
+class NodeKind(StrEnum):
+    STEP = "step"
+    DECISION = "decision"
+    END = "end"
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class Where(NamedTuple):
+    """Where an object and each of its keys and values stand in the file."""
+
+    at: Loc
+    keys: Mapping[str, Loc] = MappingProxyType({})
+    values: Mapping[str, Loc] = MappingProxyType({})
+
+    def key(self, name: str) -> Loc:
+        return self.keys.get(name, self.at)
+
+    def value(self, name: str) -> Loc:
+        return self.values.get(name, self.key(name))
+
+
+class Duration(NamedTuple):
+    """An expected time: `1h30m` keeps its text for display and its seconds for sums."""
+
+    seconds: int
+    text: str
+
+
+class Ref(NamedTuple):
+    """An id written somewhere (a `sop:` call, a `related:` entry), with its position."""
+
+    id: str
+    at: Loc
+
+
+class Branch(NamedTuple):
+    label: str
+    target: str
+    label_at: Loc
+    target_at: Loc
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node of the procedure graph; `index` is its place in the written list."""
+
+    index: int
+    id: str
+    text: str
+    where: Where
+    role: str | None = None
+    details: str | None = None
+
+    kind: ClassVar[NodeKind] = NodeKind.STEP
+
+    @property
+    def at(self) -> Loc:
+        """Where a problem about the whole node points: its `id`."""
+        return self.where.key("id")
+
+
+@dataclass(frozen=True)
+class Step(Node):
+    duration: Duration | None = None
+    next: str | None = None
+    sop: Ref | None = None
+
+    kind: ClassVar[NodeKind] = NodeKind.STEP
+
+
+@dataclass(frozen=True)
+class Decision(Node):
+    duration: Duration | None = None
+    branches: tuple[Branch, ...] = ()
+
+    kind: ClassVar[NodeKind] = NodeKind.DECISION
+
+
+@dataclass(frozen=True)
+class End(Node):
+    kind: ClassVar[NodeKind] = NodeKind.END
+
+
+def duration_of(node: Node) -> Duration | None:
+    return node.duration if isinstance(node, Step | Decision) else None
+
+
+class Edge(NamedTuple):
+    """One way out of a node. `target` is None when the id names no node."""
+
+    source: int
+    target: int | None
+    target_id: str
+    label: str | None
+    at: Loc
+    implicit: bool = False
+
+
+class Flow(NamedTuple):
+    """The resolved graph: who follows whom, where it starts, where it may end."""
+
+    edges: tuple[tuple[Edge, ...], ...]
+    start: int | None
+    terminals: frozenset[int]
+    first_index: Mapping[str, int]
+
+    def successors(self, index: int) -> list[int]:
+        return [e.target for e in self.edges[index] if e.target is not None]
+
+
+def resolve_flow(nodes: tuple[Node, ...], start: str | None) -> Flow:
+    """Apply the contract's flow rules once, for every consumer.
+
+    A step goes to its `next`, else to the node after it in the list; the last
+    step with no `next` ends the procedure. Ids resolve to the first node that
+    declares them, so a duplicated id cannot hide the copy after it.
+    """
+    first_index: dict[str, int] = {}
+    for node in nodes:
+        if node.id and node.id not in first_index:
+            first_index[node.id] = node.index
+    edges: list[tuple[Edge, ...]] = []
+    terminals: set[int] = set()
+    last = len(nodes) - 1
+    for node in nodes:
+        out: list[Edge] = []
+        if isinstance(node, Step):
+            if node.next is not None:
+                at = node.where.value("next")
+                out.append(Edge(node.index, first_index.get(node.next), node.next, None, at))
+            elif node.index < last:
+                following = nodes[node.index + 1]
+                out.append(Edge(node.index, following.index, following.id, None, node.at, True))
+            else:
+                terminals.add(node.index)
+        elif isinstance(node, Decision):
+            out.extend(
+                Edge(node.index, first_index.get(b.target), b.target, b.label, b.target_at)
+                for b in node.branches
+            )
+        else:
+            terminals.add(node.index)
+        edges.append(tuple(out))
+    start_index: int | None = 0 if nodes else None
+    if start is not None and start in first_index:
+        start_index = first_index[start]
+    return Flow(tuple(edges), start_index, frozenset(terminals), MappingProxyType(first_index))
+
+
+class Role(NamedTuple):
+    id: str
+    description: str
+    at: Loc
+    description_at: Loc
+
+
+class Term(NamedTuple):
+    name: str
+    definition: str
+    at: Loc
+    definition_at: Loc
+
+
+class Kpi(NamedTuple):
+    name: str
+    where: Where
+    target: str | None = None
+    description: str | None = None
+
+
+class Change(NamedTuple):
+    summary: str
+    where: Where
+    version: str | None = None
+    date: date | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Sop:
+    """One procedure, as written, with its flow resolved."""
+
+    path: str
+    id: str
+    title: str
+    department: str
+    purpose: str
+    nodes: tuple[Node, ...]
+    flow: Flow
+    where: Where
+    owner: str | None = None
+    version: str | None = None
+    status: Status = Status.ACTIVE
+    effective: date | None = None
+    review_by: date | None = None
+    language: str | None = None
+    scope: str | None = None
+    tags: tuple[str, ...] = ()
+    sla: Duration | None = None
+    roles: tuple[Role, ...] = ()
+    terms: tuple[Term, ...] = ()
+    kpis: tuple[Kpi, ...] = ()
+    related: tuple[Ref, ...] = ()
+    changelog: tuple[Change, ...] = ()
+    start: str | None = None
+
+    @property
+    def calls(self) -> tuple[Ref, ...]:
+        """Every `sop:` call, in written order."""
+        return tuple(n.sop for n in self.nodes if isinstance(n, Step) and n.sop is not None)
+
+    def node(self, node_id: str) -> Node | None:
+        index = self.flow.first_index.get(node_id)
+        return None if index is None else self.nodes[index]
+
+
+class SopRefs(NamedTuple):
+    """What repository-wide rules need of one SOP: small enough to pass between processes."""
+
+    path: str
+    id: str
+    id_at: Loc
+    calls: tuple[Ref, ...]
+    related: tuple[Ref, ...]
+
+    @classmethod
+    def of(cls, sop: Sop) -> SopRefs:
+        return cls(sop.path, sop.id, sop.where.value("id"), sop.calls, sop.related)

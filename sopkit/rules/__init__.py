@@ -1,0 +1,18 @@
+"""Every rule of `sopkit check`, registered by importing its family's module."""
+
+from sopkit.rules import content, flow, load, references, suppressions
+from sopkit.rules.registry import RULES, Repository, Rule, Scope, SopContext, all_rules
+
+__all__ = [
+    "RULES",
+    "Repository",
+    "Rule",
+    "Scope",
+    "SopContext",
+    "all_rules",
+    "content",
+    "flow",
+    "load",
+    "references",
+    "suppressions",
+]

@@ -1,0 +1,162 @@
+"""Rules about what a SOP says: acronyms, terms, ownership, review date and SLA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sopkit import graph
+from sopkit.model import Sop, duration_of
+from sopkit.problems import FILE_START, Finding, Severity
+from sopkit.rules.registry import SopContext, sop_rule
+from sopkit.text import WORD, acronym_of, locate, text_pieces, whole_word
+from sopkit.values import format_seconds
+
+
+@sop_rule("undefined-acronym", Severity.WARNING)
+def undefined_acronyms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+    """An all-capitals word is used in the text but not defined in `terms`.
+
+    A new hire does not know what TTR, CSAT or ΚΥΑ mean. Any script counts
+    (Greek `ΤΤΡ` too); digits may be part of it (`2FA`), a plural `s` is
+    ignored (`SLAs` is `SLA`), but a word needs two capital letters (`P1` is
+    not an acronym). Reported once per SOP, at its first use.
+
+    Bad:
+
+        step: Prepare the quote with prices without DDV
+
+    Good:
+
+        terms:
+          DDV: Davek na dodano vrednost (value added tax).
+    """
+    defined: set[str] = set()
+    for term in sop.terms:
+        for word in WORD.findall(term.name):
+            defined.add(word)
+            defined.add(acronym_of(word) or word)
+    reported: set[str] = set()
+    for piece in text_pieces(sop):
+        for word in WORD.findall(piece.text):
+            acronym = acronym_of(word)
+            if acronym is None or acronym in defined or acronym in reported:
+                continue
+            reported.add(acronym)
+            yield Finding(
+                "undefined-acronym",
+                locate(word, piece.at, ctx.lines),
+                f"'{acronym}' is not defined in terms; "
+                "add it there so new readers know what it means",
+            )
+
+
+@sop_rule("unused-term", Severity.WARNING)
+def unused_terms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+    """A term is defined in `terms` but used nowhere in the SOP's text.
+
+    A glossary entry nobody reads is noise, and often a sign that the step
+    that needed it was reworded. Use counts as a whole word or phrase,
+    ignoring case, anywhere in the text except the term's own definition.
+
+    Bad:
+
+        terms:
+          NPS: Net promoter score.
+        # ...and no step, KPI or text mentions NPS
+
+    Good: remove the term, or use it (`kpis: [{name: NPS, target: "> 40"}]`).
+    """
+    if not sop.terms:
+        return
+    pieces = list(text_pieces(sop))
+    for term in sop.terms:
+        pattern = whole_word(term.name)
+        if not any(
+            piece.definition_of != term.name and pattern.search(piece.text) for piece in pieces
+        ):
+            yield Finding(
+                "unused-term",
+                term.at,
+                f"term '{term.name}' is defined but not used in the text; remove it or use it",
+            )
+
+
+@sop_rule("missing-owner", Severity.WARNING)
+def missing_owner(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+    """The SOP has no `owner`.
+
+    New hires need a named person to ask when the procedure does not fit the
+    case in front of them, and somebody must keep it current.
+
+    Bad: no `owner:` line.
+
+    Good:
+
+        owner: Maria P. <maria@example.com>
+    """
+    if sop.owner is None and "owner" not in sop.where.keys:
+        yield Finding(
+            "missing-owner",
+            FILE_START,
+            "no owner: add `owner: Name <e-mail>` so readers know whom to ask",
+        )
+
+
+@sop_rule("review-overdue", Severity.WARNING)
+def review_overdue(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+    """The `review_by` date has passed.
+
+    An SOP nobody reviews drifts away from what the team really does. The
+    date is compared with `--today`, the config's `today`, or the clock; on
+    the day itself it is not yet overdue.
+
+    Bad (checked on 2026-11-23):
+
+        review_by: 2026-07-15
+
+    Good: review the SOP with the team, then set the next date:
+
+        review_by: 2027-05-15
+    """
+    if sop.review_by is not None and ctx.today > sop.review_by:
+        days = (ctx.today - sop.review_by).days
+        yield Finding(
+            "review-overdue",
+            sop.where.value("review_by"),
+            f"review_by {sop.review_by.isoformat()} has passed ({days} day"
+            f"{'' if days == 1 else 's'} ago); review the SOP and set the next date",
+        )
+
+
+@sop_rule("sla-exceeded", Severity.WARNING)
+def sla_exceeded(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+    """The longest path's total `duration` from start to an end is over the SOP's `sla`.
+
+    If following the slowest path through the procedure already breaks the
+    promise to the customer, the procedure cannot keep it. Loops count once
+    (an edge back to a node on the current path is dropped); a `sop:` step
+    counts its own `duration` only.
+
+    Bad:
+
+        sla: 4h
+        steps:
+          - {id: investigate, step: Investigate, duration: 3h}
+          - {id: answer, step: Answer the customer, duration: 2h}
+
+    Good: shorten the steps, split the work, or set an honest `sla: 6h`.
+    """
+    if sop.sla is None:
+        return
+
+    def seconds(index: int) -> int:
+        duration = duration_of(sop.nodes[index])
+        return duration.seconds if duration else 0
+
+    total = graph.longest_path(sop.flow, seconds)
+    if total is not None and total > sop.sla.seconds:
+        yield Finding(
+            "sla-exceeded",
+            sop.where.value("sla"),
+            f"the longest path takes {format_seconds(total)}, over the SLA of {sop.sla.text}",
+        )

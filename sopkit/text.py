@@ -1,0 +1,76 @@
+"""Words, acronyms and "the text" of a SOP, as the contract defines them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from sopkit.model import Sop
+from sopkit.problems import Loc
+
+WORD = re.compile(r"[^\W_]+")
+"""A word is a maximal run of letters and digits, in any script."""
+
+
+class Piece(NamedTuple):
+    """One text field of a SOP; `definition_of` names the term it defines, if any."""
+
+    text: str
+    at: Loc
+    definition_of: str | None = None
+
+
+def text_pieces(sop: Sop) -> Iterator[Piece]:
+    """Every field the contract counts as "the text", in file order."""
+    where = sop.where
+    for name in ("title", "purpose", "scope"):
+        value = getattr(sop, name)
+        if value:
+            yield Piece(value, where.value(name))
+    for role in sop.roles:
+        yield Piece(role.description, role.description_at)
+    for term in sop.terms:
+        yield Piece(term.definition, term.definition_at, term.name)
+    for kpi in sop.kpis:
+        for name in ("name", "target", "description"):
+            value = getattr(kpi, name)
+            if value:
+                yield Piece(value, kpi.where.value(name))
+    for node in sop.nodes:
+        kind = node.kind.value
+        yield Piece(node.text, node.where.value(kind))
+        if node.details:
+            yield Piece(node.details, node.where.value("details"))
+        for branch in getattr(node, "branches", ()):
+            yield Piece(branch.label, branch.label_at)
+
+
+def acronym_of(word: str) -> str | None:
+    """The acronym a word is (`SLAs` -> `SLA`, `2FA`, `ΤΤΡ`), or None (`P1`, `Tier`)."""
+    if len(word) > 2 and word.endswith("s") and _is_acronym(word[:-1]):
+        return word[:-1]
+    return word if _is_acronym(word) else None
+
+
+def _is_acronym(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def whole_word(phrase: str) -> re.Pattern[str]:
+    """A case-insensitive pattern for a word or phrase standing alone, plural `s` allowed."""
+    body = r"\s+".join(re.escape(part) for part in phrase.split())
+    return re.compile(rf"(?<![^\W_]){body}s?(?![^\W_])", re.IGNORECASE)
+
+
+def locate(word: str, at: Loc, lines: list[str]) -> Loc:
+    """The exact line and column of `word` inside a (possibly multi-line) value."""
+    pattern = re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])")
+    first = at.line - 1
+    for number in range(first, min(at.last_line, len(lines))):
+        line = lines[number]
+        match = pattern.search(line, at.column - 1 if number == first else 0)
+        if match:
+            return Loc(number + 1, match.start() + 1)
+    return at
