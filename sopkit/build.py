@@ -13,7 +13,7 @@ from typing import TypeVar
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sopkit import FORMAT_VERSION
-from sopkit.loader import SCHEMA, loc_of
+from sopkit.loader import SCHEMA, loc_of, tag_of
 from sopkit.model import (
     Branch,
     Change,
@@ -125,7 +125,7 @@ class _Builder:
         if not isinstance(value, ScalarNode):
             self.problem(loc_of(value), f"{label} must be a single value, not {_shape(value)}")
             return None
-        if value.tag == NULL or not str(value.value).strip():
+        if tag_of(value) == NULL or not str(value.value).strip():
             self.problem(loc_of(pair[0]), f"{label} is empty")
             return None
         return value
@@ -137,11 +137,11 @@ class _Builder:
         value = self.scalar(pair, label)
         if value is None:
             return None
-        if value.tag in NOT_TEXT_TAGS and not value.style:
+        if tag_of(value) in NOT_TEXT_TAGS and not value.style:
             self.problem(
                 loc_of(value),
                 f"{label} must be text, but {value.value} reads as a "
-                f"{value.tag.removeprefix(_T)}; put it in quotes",
+                f"{tag_of(value).removeprefix(_T)}; put it in quotes",
             )
             return None
         return str(value.value)
@@ -176,7 +176,7 @@ class _Builder:
         return result
 
     def duration(self, pair: Pair | None, label: str) -> Duration | None:
-        if pair is not None and isinstance(pair[1], ScalarNode) and pair[1].tag in (INT, FLOAT):
+        if pair is not None and isinstance(pair[1], ScalarNode) and tag_of(pair[1]) in (INT, FLOAT):
             self.problem(
                 loc_of(pair[1]),
                 f"{label} {pair[1].value} has no unit: write it as {pair[1].value}m, "
@@ -199,7 +199,7 @@ class _Builder:
 
     def version(self, pair: Pair | None, label: str) -> str | None:
         value = pair[1] if pair is not None else None
-        if isinstance(value, ScalarNode) and value.tag in (INT, FLOAT) and not value.style:
+        if isinstance(value, ScalarNode) and tag_of(value) in (INT, FLOAT) and not value.style:
             self.problem(
                 loc_of(value),
                 f"{label} {value.value} is a number; quote it so it stays as written: "
@@ -214,7 +214,7 @@ class _Builder:
         if pair is None:
             return []
         value = pair[1]
-        if isinstance(value, ScalarNode) and value.tag == NULL:
+        if isinstance(value, ScalarNode) and tag_of(value) == NULL:
             return []
         if not isinstance(value, SequenceNode):
             self.problem(loc_of(value), f"{label} must be a list, not {_shape(value)}")
@@ -225,7 +225,7 @@ class _Builder:
         if pair is None:
             return []
         value = pair[1]
-        if isinstance(value, ScalarNode) and value.tag == NULL:
+        if isinstance(value, ScalarNode) and tag_of(value) == NULL:
             return []
         if not isinstance(value, MappingNode):
             self.problem(loc_of(value), f"{label} must be a mapping, not {_shape(value)}")
@@ -269,7 +269,7 @@ def _where(at: Loc, fields: dict[str, Pair]) -> Where:
 def build_sop(root: Node | None, path: str) -> tuple[Sop | None, list[Finding]]:
     """Build the model of one composed document and the problems found on the way."""
     b = _Builder()
-    if root is None or (isinstance(root, ScalarNode) and root.tag == NULL):
+    if root is None or (isinstance(root, ScalarNode) and tag_of(root) == NULL):
         b.problem(
             FILE_START, "the file is empty: a SOP needs id, title, department, purpose and steps"
         )

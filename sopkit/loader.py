@@ -18,6 +18,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
+from ruamel.yaml.tag import Tag
 
 from sopkit.problems import FILE_START, Finding, Loc
 
@@ -37,9 +39,44 @@ PLAIN_TAGS = frozenset(
 )
 
 
+def _yaml12_rules() -> dict[str | None, tuple[tuple[Tag, re.Pattern[str]], ...]]:
+    """ruamel's YAML 1.2 implicit rules by first character, each with its catch-all rules."""
+    by_first: dict[str | None, list[tuple[Tag, re.Pattern[str]]]] = {}
+    for versions, tag, regexp, first in implicit_resolvers:
+        if (1, 2) in versions:
+            for char in first or [None]:
+                by_first.setdefault(char, []).append((Tag(suffix=tag), regexp))
+    catch_all = by_first.get(None, [])
+    return {char: (*rules, *catch_all) for char, rules in by_first.items()}
+
+
+_YAML12_RULES = _yaml12_rules()
+_CATCH_ALL = _YAML12_RULES.get(None, ())
+
+
+class Yaml12Resolver(VersionedResolver):  # type: ignore[misc]
+    """Always YAML 1.2, as the contract says, with its rule table built once.
+
+    ruamel's own resolver re-derives the version for every scalar, and on the
+    C path it does so through a caught AttributeError: half of compose time.
+    """
+
+    @property
+    def processing_version(self) -> tuple[int, int]:
+        return (1, 2)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0]:
+            for tag, regexp in _YAML12_RULES.get(value[:1], _CATCH_ALL):
+                if regexp.match(value):
+                    return tag
+            return self.DEFAULT_SCALAR_TAG
+        return super().resolve(kind, value, implicit)
+
+
 def _make_yaml(pure: bool) -> YAML:
     yaml = YAML(typ="safe", pure=pure)
-    yaml.version = (1, 2)
+    yaml.Resolver = Yaml12Resolver
     return yaml
 
 
@@ -106,7 +143,7 @@ def load_text(text: str, path: str) -> Document:
         doc.findings.append(Finding(YAML_SYNTAX, FILE_START, "the document is nested too deeply"))
         return doc
     if doc.root is not None:
-        doc.findings.extend(_scan(doc.root, len(text)))
+        doc.findings.extend(_scan(doc.root, text))
     return doc
 
 
@@ -193,8 +230,32 @@ def _clean(message: str) -> str:
     return re.sub(r"\s+", " ", message).strip() or "the file is not valid YAML"
 
 
-def _scan(root: Node, text_size: int) -> list[Finding]:
-    """One pass over the distinct nodes: tags, keys, duplicates, recursion and expansion.
+def tag_of(node: Node) -> str:
+    """A node's tag as a string; resolved tags skip ruamel's slow `Node.tag` property."""
+    ctag = node.ctag
+    if ctag is None:
+        return ""
+    if ctag.handle is None and isinstance(ctag.suffix, str):
+        return ctag.suffix
+    return str(ctag)
+
+
+def _scan(root: Node, text: str) -> list[Finding]:
+    """Tags and duplicate keys everywhere; recursion and expansion where anchors exist."""
+    check_tags = "!" in text
+    if "&" not in text:
+        findings: list[Finding] = []
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            _check_node(node, findings, check_tags)
+            stack.extend(_children(node))
+        return findings
+    return _scan_with_aliases(root, len(text), check_tags)
+
+
+def _scan_with_aliases(root: Node, text_size: int, check_tags: bool) -> list[Finding]:
+    """One pass over the distinct nodes: recursion, expansion, tags and duplicates.
 
     Aliases share node objects, so each node is visited once; the expanded size
     of the document is computed from those visits without expanding anything.
@@ -212,19 +273,13 @@ def _scan(root: Node, text_size: int) -> list[Finding]:
             continue
         if key in expanded:
             continue
-        if key in on_path:
-            findings.append(Finding(YAML_SYNTAX, loc_of(node), "an alias refers to itself"))
-            return findings
         on_path.add(key)
         stack.append((node, True))
-        _check_node(node, findings)
+        _check_node(node, findings, check_tags)
         for child in _children(node):
             if id(child) in on_path:
-                findings.append(
-                    Finding(
-                        YAML_SYNTAX, loc_of(child), "an alias refers to a node that contains it"
-                    )
-                )
+                message = "an alias refers to a node that contains it"
+                findings.append(Finding(YAML_SYNTAX, loc_of(child), message))
                 return findings
             if id(child) not in expanded:
                 stack.append((child, False))
@@ -245,45 +300,47 @@ def _children(node: Node) -> list[Node]:
     if isinstance(node, MappingNode):
         return [part for pair in node.value for part in pair]
     if isinstance(node, SequenceNode):
-        return list(node.value)
+        return node.value  # type: ignore[no-any-return]
     return []
 
 
-def _check_node(node: Node, findings: list[Finding]) -> None:
-    tag = node.tag or ""
-    if tag not in PLAIN_TAGS and not tag.startswith(_TAG_PREFIX + "merge"):
-        shown = tag.replace(_TAG_PREFIX, "!!")
+def _check_node(node: Node, findings: list[Finding], check_tags: bool) -> None:
+    if check_tags:
+        tag = tag_of(node)
+        if tag not in PLAIN_TAGS:
+            shown = tag.replace(_TAG_PREFIX, "!!")
+            findings.append(
+                Finding(
+                    YAML_SYNTAX,
+                    loc_of(node),
+                    f"the tag '{shown}' is not allowed: a SOP is plain YAML (remove the tag)",
+                )
+            )
+    if isinstance(node, MappingNode):
+        _check_keys(node, findings)
+
+
+def _check_keys(node: MappingNode, findings: list[Finding]) -> None:
+    seen: set[str] = set()
+    for key_node, _ in node.value:
+        if not isinstance(key_node, ScalarNode):
+            findings.append(
+                Finding(SCHEMA, loc_of(key_node), "a key must be plain text, not a list or mapping")
+            )
+            continue
+        name = key_node.value
+        if name not in seen:
+            seen.add(name)
+            continue
+        first = next(k for k, _ in node.value if isinstance(k, ScalarNode) and k.value == name)
         findings.append(
             Finding(
                 YAML_SYNTAX,
-                loc_of(node),
-                f"the tag '{shown}' is not allowed: a SOP is plain YAML (remove the tag)",
+                loc_of(key_node),
+                f"duplicate key '{name}' (first on line {first.start_mark.line + 1}); "
+                "YAML keys must be unique",
             )
         )
-    if isinstance(node, MappingNode):
-        seen: dict[str, Loc] = {}
-        for key_node, _ in node.value:
-            if not isinstance(key_node, ScalarNode):
-                findings.append(
-                    Finding(
-                        SCHEMA, loc_of(key_node), "a key must be plain text, not a list or mapping"
-                    )
-                )
-                continue
-            name = str(key_node.value)
-            where = loc_of(key_node)
-            if name in seen:
-                first = seen[name]
-                findings.append(
-                    Finding(
-                        YAML_SYNTAX,
-                        where,
-                        f"duplicate key '{name}' (first on line {first.line}); "
-                        "YAML keys must be unique",
-                    )
-                )
-            else:
-                seen[name] = where
 
 
 def scalar_text(node: Any) -> str | None:

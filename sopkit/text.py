@@ -48,9 +48,11 @@ def text_pieces(sop: Sop) -> Iterator[Piece]:
 
 def acronym_of(word: str) -> str | None:
     """The acronym a word is (`SLAs` -> `SLA`, `2FA`, `ΤΤΡ`), or None (`P1`, `Tier`)."""
-    if len(word) > 2 and word.endswith("s") and _is_acronym(word[:-1]):
+    if word.isupper():  # cheap test first: most words have a lower-case letter
+        return word if _is_acronym(word) else None
+    if len(word) > 2 and word[-1] == "s" and word[:-1].isupper() and _is_acronym(word[:-1]):
         return word[:-1]
-    return word if _is_acronym(word) else None
+    return None
 
 
 def _is_acronym(word: str) -> bool:
