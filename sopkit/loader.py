@@ -39,12 +39,16 @@ PLAIN_TAGS = frozenset(
 )
 
 
-def _yaml12_rules() -> dict[str | None, tuple[tuple[Tag, re.Pattern[str]], ...]]:
+Rules = tuple[tuple[Tag, Any], ...]
+
+
+def _yaml12_rules() -> dict[str | None, Rules]:
     """ruamel's YAML 1.2 implicit rules by first character, each with its catch-all rules."""
-    by_first: dict[str | None, list[tuple[Tag, re.Pattern[str]]]] = {}
+    by_first: dict[str | None, list[tuple[Tag, Any]]] = {}
     for versions, tag, regexp, first in implicit_resolvers:
         if (1, 2) in versions:
-            for char in first or [None]:
+            chars: list[str | None] = list(first) if first else [None]
+            for char in chars:
                 by_first.setdefault(char, []).append((Tag(suffix=tag), regexp))
     catch_all = by_first.get(None, [])
     return {char: (*rules, *catch_all) for char, rules in by_first.items()}
@@ -54,7 +58,7 @@ _YAML12_RULES = _yaml12_rules()
 _CATCH_ALL = _YAML12_RULES.get(None, ())
 
 
-class Yaml12Resolver(VersionedResolver):  # type: ignore[misc]
+class Yaml12Resolver(VersionedResolver):
     """Always YAML 1.2, as the contract says, with its rule table built once.
 
     ruamel's own resolver re-derives the version for every scalar, and on the

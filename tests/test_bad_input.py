@@ -54,8 +54,12 @@ BAD_FILES: dict[str, tuple[bytes, str, int, int]] = {
     "nul-bytes": (b"id: x\x00y\n", "yaml-syntax", 1, 6),
     "alias-bomb": (_bomb().encode(), "yaml-syntax", 1, 1),
     "deep-flow-nesting": (("a: " + "[" * 10_000 + "]" * 10_000).encode(), "yaml-syntax", 1, 67),
-    "deep-block-nesting": ("".join(" " * i + "a:\n" for i in range(10_000)).encode(),
-                           "yaml-syntax", 65, 65),  # fmt: skip
+    "deep-block-nesting": (
+        "".join(" " * i + "a:\n" for i in range(10_000)).encode(),
+        "yaml-syntax",
+        65,
+        65,
+    ),
     "top-level-list": (b"- id: a\n- id: b\n", "schema", 1, 1),
     "top-level-scalar": (b"just some words\n", "schema", 1, 1),
     "tabs": (b"id: x\nsteps:\n\t- id: a\n", "yaml-syntax", 3, 1),
@@ -84,8 +88,7 @@ def test_bad_file_is_a_positioned_problem(name: str, tmp_path: Path) -> None:
 def test_ids_with_spaces_and_paths(tmp_path: Path) -> None:
     path = tmp_path / "ids.yaml"
     path.write_text(
-        "id: a b\ntitle: T\ndepartment: D\npurpose: P\nsteps:\n"
-        "  - id: ../../x\n    end: Done\n",
+        "id: a b\ntitle: T\ndepartment: D\npurpose: P\nsteps:\n  - id: ../../x\n    end: Done\n",
         encoding="utf-8",
     )
     code, report, _ = run_check(path)
@@ -106,15 +109,14 @@ def test_file_vanishing_during_a_run_is_a_usage_error(tmp_path: Path) -> None:
     path.write_text("id: x\n", encoding="utf-8")
     (source,) = discover([str(tmp_path)])
     path.unlink()
-    with pytest.raises(NoInputError, match="cannot read .*gone.yaml"):
+    with pytest.raises(NoInputError, match=r"cannot read .*gone\.yaml"):
         analyse(_Job(source, date(2026, 1, 1), (), True, False))
 
 
 def test_bom_is_tolerated(tmp_path: Path) -> None:
     path = tmp_path / "bom.yaml"
     text = (
-        "id: T-1\ntitle: T\ndepartment: D\npurpose: P\nowner: O\n"
-        "steps:\n  - {id: a, end: Done}\n"
+        "id: T-1\ntitle: T\ndepartment: D\npurpose: P\nowner: O\nsteps:\n  - {id: a, end: Done}\n"
     )
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
     code, report, _ = run_check(path)

@@ -196,9 +196,7 @@ def test_github_annotations_escape_their_properties(cli: RunCli, write: WriteFil
     )
 
 
-def test_github_format_is_the_default_under_github_actions(
-    cli: RunCli, write: WriteFile
-) -> None:
+def test_github_format_is_the_default_under_github_actions(cli: RunCli, write: WriteFile) -> None:
     write("a.yaml", BROKEN)
     result = cli("check", "a.yaml", env={"GITHUB_ACTIONS": "true"})
     assert result.stdout.startswith("::error file=a.yaml,line=6,col=8")

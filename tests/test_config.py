@@ -58,7 +58,7 @@ def test_invalid_config_names_the_key(
     write: WriteFile, workdir: Path, text: str, message: str
 ) -> None:
     write("sopkit.toml", text)
-    with pytest.raises(ConfigError, match="sopkit.toml") as caught:
+    with pytest.raises(ConfigError, match=r"sopkit\.toml") as caught:
         load_config(workdir, RULES)
     assert message in caught.value.message
 

@@ -1,0 +1,54 @@
+# Shared set-up for scripts/handbook and scripts/test: sourced, not run.
+# Makes .venv with sopkit and its test tools, and Graphviz's `dot` when missing.
+# Safe to run again: it only installs what changed or is missing.
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else return 1
+  fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  say "installing $* with apt-get"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  say "sopkit needs Python 3.11 or newer; set PYTHON=/path/to/python3.11"
+  exit 2
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  if ! "$PYTHON" -m venv .venv 2>/dev/null; then
+    rm -rf .venv
+    apt_install python3-venv || { say "cannot create a virtual environment: install python3-venv"; exit 2; }
+    "$PYTHON" -m venv .venv
+  fi
+fi
+
+# Reinstall only when the project's declared dependencies change.
+stamp=.venv/.sopkit-installed
+wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+  say "installing sopkit and its test tools into .venv"
+  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install --quiet -e '.[test]' 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  .venv/bin/python -c 'import sopkit, ruamel.yaml, typer, jinja2, graphviz, markdown, nh3' ||
+    { say "installing sopkit failed"; exit 2; }
+  echo "$wanted" > "$stamp"
+fi
+
+if ! command -v dot >/dev/null 2>&1; then
+  apt_install graphviz fonts-dejavu-core ||
+    say "Graphviz is missing and could not be installed: apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS)"
+fi

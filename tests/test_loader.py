@@ -1,0 +1,48 @@
+"""The loader: the C parser is really used, and the pure fallback gives the same results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sopkit import loader
+from sopkit.build import build_sop
+from tests.conftest import EXAMPLES, ROOT
+
+CONTRACT_LIKE = sorted(
+    [*EXAMPLES.glob("*.yaml"), *(ROOT / "sops").rglob("*.yaml"),
+     *(ROOT / "tests" / "rules" / "cases").glob("*.yaml")]
+)  # fmt: skip
+
+
+def test_the_c_parser_is_in_use() -> None:
+    assert loader.uses_c_parser(), "ruamel.yaml.clib is missing: install ruamel.yaml[oldlibyaml]"
+
+
+@pytest.mark.parametrize("path", CONTRACT_LIKE, ids=lambda p: p.name)
+def test_pure_fallback_gives_the_same_model_and_findings(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = path.read_bytes()
+    fast = loader.load_bytes(data, path.name)
+    monkeypatch.setattr(loader, "_YAML", loader._make_yaml(pure=True))
+    assert not loader.uses_c_parser()
+    slow = loader.load_bytes(data, path.name)
+    assert fast.findings == slow.findings
+    assert build_sop(fast.root, path.name) == build_sop(slow.root, path.name)
+
+
+def test_yaml_1_2_scalars() -> None:
+    doc = loader.load_text("a: Yes\nb: on\nc: 017\nd: 0o17\ne:\n", "t.yaml")
+    assert doc.root is not None
+    tags = [loader.tag_of(value).rsplit(":", 1)[1] for _, value in doc.root.value]
+    assert tags == ["str", "str", "int", "int", "null"]
+
+
+def test_every_position_is_one_based() -> None:
+    doc = loader.load_text("id: x\nsteps:\n  - id: a\n", "t.yaml")
+    assert doc.root is not None
+    key, value = doc.root.value[1]
+    assert loader.loc_of(key) == (2, 1, 2)
+    assert loader.loc_of(value.value[0]).line == 3
