@@ -63,6 +63,7 @@ ALL_NODE_FIELDS = tuple(dict.fromkeys(f for fs in NODE_FIELDS.values() for f in 
 KPI_FIELDS = ("name", "target", "description")
 CHANGE_FIELDS = ("version", "date", "author", "summary")
 ARTICLE = {"step": "a step", "decision": "a decision", "end": "an end"}
+PLURAL = {"step": "steps", "decision": "decisions", "end": "ends"}
 
 Pair = tuple[ScalarNode, Node]
 _V = TypeVar("_V")
@@ -176,21 +177,27 @@ class _Builder:
         return result
 
     def duration(self, pair: Pair | None, label: str) -> Duration | None:
-        if pair is not None and isinstance(pair[1], ScalarNode) and tag_of(pair[1]) in (INT, FLOAT):
+        if pair is None:
+            return None
+        value = pair[1]
+        if isinstance(value, ScalarNode) and tag_of(value) in (INT, FLOAT):
             self.problem(
-                loc_of(pair[1]),
-                f"{label} {pair[1].value} has no unit: write it as {pair[1].value}m, "
-                f"{pair[1].value}h, ... (units s m h d w)",
+                loc_of(value),
+                f"{label} {value.value} has no unit: write it as {value.value}m, "
+                f"{value.value}h, ... (units s m h d w)",
             )
             return None
-        text = self.raw(pair, "") or ""
-        return self.parsed(
-            pair,
-            label,
-            parse_duration,
-            "is not a duration: write <integer><unit> groups with units s, m, h, d, w "
-            "(90s, 15m, 1h30m, 2d)" + duration_hint(text),
-        )
+        text = self.raw(pair, label)
+        if text is None:
+            return None
+        parsed = parse_duration(text)
+        if parsed is None:
+            self.problem(
+                loc_of(value),
+                f"{label} '{text}' is not a duration: write <integer><unit> groups with units "
+                f"s, m, h, d, w (90s, 15m, 1h30m, 2d){duration_hint(text)}",
+            )
+        return parsed
 
     def date(self, pair: Pair | None, label: str) -> date | None:
         return self.parsed(
@@ -259,10 +266,11 @@ def _key(pair: Pair | None) -> ScalarNode:
 
 
 def _where(at: Loc, fields: dict[str, Pair]) -> Where:
+    id_pair = fields.get("id")
     return Where(
         at,
-        {name: loc_of(k) for name, (k, _) in fields.items()},
-        {name: loc_of(v) for name, (_, v) in fields.items()},
+        {name: loc_of(value) for name, (_, value) in fields.items()},
+        loc_of(id_pair[0]) if id_pair is not None else None,
     )
 
 
@@ -420,14 +428,14 @@ def _node(b: _Builder, index: int, item: Node) -> SopNode:
             "each entry of steps must be a mapping with an id and one of step, decision or end",
         )
         return Step(index, "", "", Where(at))
-    names = [str(k.value) for k, _ in item.value if isinstance(k, ScalarNode)]
-    kinds = list(dict.fromkeys(n for n in names if n in KINDS))
+    present = b.fields(item, ALL_NODE_FIELDS, b.unknown(ALL_NODE_FIELDS, " in this node"))
+    kinds = [name for name in present if name in KINDS]
     kind = kinds[0] if kinds else "step"
-    fields = b.fields(item, NODE_FIELDS[kind] + KINDS, lambda key, name: None)
+    fields = _fields_of_kind(b, present, kind)
     node_id = b.ident(fields.get("id"), "node id") or ""
-    id_at = loc_of(fields["id"][0]) if "id" in fields else at
+    where = _where(at, fields)
+    id_at = where.id_key or at
     label = f"node '{node_id}'" if node_id else "this node"
-    _report_misplaced(b, item, kind, kinds)
     if "id" not in fields:
         b.problem(at, "missing required field 'id' in this node")
     if not kinds:
@@ -443,7 +451,6 @@ def _node(b: _Builder, index: int, item: Node) -> SopNode:
             f"{label} has {' and '.join(kinds)}: a node is exactly one of step, decision, end",
             NODE_KIND,
         )
-    where = _where(at, fields)
     text = b.text(fields.get(kind), kind) or ""
     role = b.raw(fields.get("role"), "role")
     details = b.text(fields.get("details"), "details")
@@ -464,24 +471,21 @@ def _node(b: _Builder, index: int, item: Node) -> SopNode:
     )  # fmt: skip
 
 
-def _report_misplaced(b: _Builder, item: MappingNode, kind: str, kinds: list[str]) -> None:
+def _fields_of_kind(b: _Builder, present: dict[str, Pair], kind: str) -> dict[str, Pair]:
+    """The fields a node of this kind may have; the others are reported where they stand."""
     allowed = NODE_FIELDS[kind]
-    for key, _ in item.value:
-        if not isinstance(key, ScalarNode):
-            continue
-        name = str(key.value)
-        if name in allowed or name in kinds or name.startswith("x-"):
-            continue
-        if name in ALL_NODE_FIELDS:
-            owners = [k for k, fs in NODE_FIELDS.items() if name in fs]
+    fields = {}
+    for name, pair in present.items():
+        if name in allowed:
+            fields[name] = pair
+        elif name not in KINDS:  # a second kind is a node-kind problem, reported once
+            owners = [k for k, names in NODE_FIELDS.items() if name in names]
             b.problem(
-                loc_of(key),
+                loc_of(pair[0]),
                 f"'{name}' is not a field of {ARTICLE[kind]} "
-                f"(it belongs to {' and '.join(ARTICLE[o] + 's' for o in owners)})",
+                f"(it belongs to {' and '.join(PLURAL[o] for o in owners)})",
             )
-        else:
-            hint = did_you_mean(name, allowed)
-            b.problem(loc_of(key), f"unknown field '{name}' in {ARTICLE[kind]}{hint}")
+    return fields
 
 
 def _branches(b: _Builder, pair: Pair | None, at: Loc, label: str) -> tuple[Branch, ...]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,6 +52,8 @@ def format_text(result: CheckResult, style: Style) -> str:
 
 
 def format_json(result: CheckResult, style: Style) -> str:
+    import json  # only here: plain-text runs (pre-commit) skip the import
+
     document = {
         "sopkit": FORMAT_VERSION,
         "files_checked": result.files_checked,
@@ -67,6 +68,8 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.O
 
 
 def format_sarif(result: CheckResult, style: Style) -> str:
+    import json
+
     names = sorted(RULES)
     index = {name: i for i, name in enumerate(names)}
     rules = [

@@ -246,16 +246,19 @@ def tag_of(node: Node) -> str:
 
 def _scan(root: Node, text: str) -> list[Finding]:
     """Tags and duplicate keys everywhere; recursion and expansion where anchors exist."""
-    check_tags = "!" in text
-    if "&" not in text:
-        findings: list[Finding] = []
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            _check_node(node, findings, check_tags)
-            stack.extend(_children(node))
-        return findings
-    return _scan_with_aliases(root, len(text), check_tags)
+    if "&" in text or "!" in text:
+        return _scan_with_aliases(root, len(text), check_tags="!" in text)
+    # No anchors and no tags: only mappings can be wrong, so only collections are visited.
+    findings: list[Finding] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MappingNode):
+            _check_keys(node, findings)
+            stack.extend(v for k, v in node.value if not isinstance(v, ScalarNode))
+        elif isinstance(node, SequenceNode):
+            stack.extend(v for v in node.value if not isinstance(v, ScalarNode))
+    return findings
 
 
 def _scan_with_aliases(root: Node, text_size: int, check_tags: bool) -> list[Finding]:

@@ -30,17 +30,21 @@ class Status(StrEnum):
 
 
 class Where(NamedTuple):
-    """Where an object and each of its keys and values stand in the file."""
+    """Where an object and each of its fields stand in the file.
+
+    `values` has an entry for every field present; `id_key` is where a
+    problem about the whole object points (its `id:` key).
+    """
 
     at: Loc
-    keys: Mapping[str, Loc] = MappingProxyType({})
     values: Mapping[str, Loc] = MappingProxyType({})
+    id_key: Loc | None = None
 
-    def key(self, name: str) -> Loc:
-        return self.keys.get(name, self.at)
+    def has(self, name: str) -> bool:
+        return name in self.values
 
     def value(self, name: str) -> Loc:
-        return self.values.get(name, self.key(name))
+        return self.values.get(name, self.at)
 
 
 class Duration(NamedTuple):
@@ -80,7 +84,7 @@ class Node:
     @property
     def at(self) -> Loc:
         """Where a problem about the whole node points: its `id`."""
-        return self.where.key("id")
+        return self.where.id_key or self.where.at
 
 
 @dataclass(frozen=True)

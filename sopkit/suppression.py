@@ -60,10 +60,14 @@ def find_suppressions(text: str, sop: Sop | None) -> list[Suppression]:
 
 
 def _id_line_spans(sop: Sop) -> dict[int, tuple[int, int]]:
-    spans = {node.where.key("id").line: (node.where.at.line, node.where.at.last_line)
-             for node in sop.nodes if "id" in node.where.keys}  # fmt: skip
-    if "id" in sop.where.keys:
-        spans[sop.where.key("id").line] = (1, 1 << 30)
+    spans = {
+        node.where.id_key.line: (node.where.at.line, node.where.at.last_line)
+        for node in sop.nodes
+        if node.where.id_key is not None
+    }
+    top = sop.where.values.get("id")
+    if top is not None:
+        spans[top.line] = (1, 1 << 30)
     return spans
 
 

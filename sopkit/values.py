@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
-from difflib import get_close_matches
 
 from sopkit.model import Duration
 
@@ -28,6 +27,8 @@ _SPELLED = re.compile(r"(\d+)\s*([A-Za-z]+)")
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the closest candidate, or an empty string."""
+    from difflib import get_close_matches  # only when something is misspelt
+
     pool = sorted(set(candidates))
     lowered = {c.lower(): c for c in pool}
     if word.lower() in lowered and lowered[word.lower()] != word:

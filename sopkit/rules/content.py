@@ -94,7 +94,7 @@ def missing_owner(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
 
         owner: Maria P. <maria@example.com>
     """
-    if sop.owner is None and "owner" not in sop.where.keys:
+    if sop.owner is None and not sop.where.has("owner"):
         yield Finding(
             "missing-owner",
             FILE_START,

@@ -101,7 +101,7 @@ def decision_branches(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
           branches: {"Yes": send_copy, "No": transfer}
     """
     for node in sop.nodes:
-        if not isinstance(node, Decision) or "branches" not in node.where.keys:
+        if not isinstance(node, Decision) or not node.where.has("branches"):
             continue
         targets = {b.target for b in node.branches}
         if len(node.branches) < 2:

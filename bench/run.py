@@ -1,0 +1,100 @@
+"""Time `sopkit check` against its floor and a JSON-Schema validator, in one run.
+
+    .venv/bin/python bench/run.py [--count 1000] [--repeat 3]
+
+Measures, on a generated repository of COUNT SOPs of about 50 nodes:
+  floor        composing every file with ruamel.yaml's C path in one process
+  sopkit       `sopkit check` on the whole repository (a real process)
+  jsonschema   check-jsonschema with sopkit's JSON Schema (if installed)
+and for the pre-commit case, one file:
+  import       `python -c "import ruamel.yaml"` as a whole process
+  single       `sopkit check ONE_FILE` as a whole process
+Each figure is the median wall time of --repeat runs (single-file: 21 runs).
+Bytecode is compiled first, as it is for any installed package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import generate  # noqa: E402
+
+BIN = Path(sys.executable).parent
+FLOOR = """
+import sys
+from pathlib import Path
+from ruamel.yaml import YAML
+yaml = YAML(typ="safe", pure=False)
+for path in sorted(Path(sys.argv[1]).rglob("*.yaml")):
+    yaml.compose(path.read_text(encoding="utf-8"))
+"""
+
+
+def median_seconds(command: list[str], repeat: int, env: dict[str, str]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                       check=False)  # fmt: skip
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+
+    corpus = args.out / f"sops-{args.count}"
+    if not corpus.is_dir():
+        generate(corpus, args.count)
+    size = sum(p.stat().st_size for p in corpus.rglob("*.yaml"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["NO_COLOR"] = "1"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "sopkit")], check=True)
+
+    sopkit = str(BIN / "sopkit")
+    one_file = str(next(iter(sorted(corpus.rglob("*.yaml")))))
+    rows: list[tuple[str, float]] = []
+    floor = median_seconds([sys.executable, "-c", FLOOR, str(corpus)], args.repeat, env)
+    rows.append(("floor: compose with the C parser, one process", floor))
+    check = median_seconds([sopkit, "check", "-q", str(corpus)], args.repeat, env)
+    rows.append(("sopkit check", check))
+    validator = shutil.which("check-jsonschema", path=str(BIN))
+    schema = ROOT / "sopkit" / "data" / "sopkit-1.schema.json"
+    files = [str(p) for p in sorted(corpus.rglob("*.yaml"))]
+    jsonschema = None
+    if validator:
+        jsonschema = median_seconds([validator, "--schemafile", str(schema), *files], 1, env)
+        rows.append(("check-jsonschema with sopkit's schema", jsonschema))
+    imports = median_seconds([sys.executable, "-c", "import ruamel.yaml"], 21, env)
+    single = median_seconds([sopkit, "check", one_file], 21, env)
+    rows.append(("python -c 'import ruamel.yaml'", imports))
+    rows.append(("sopkit check ONE_FILE", single))
+
+    print(f"{args.count} SOPs, {size / 1e6:.1f} MB; {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}")  # fmt: skip
+    for label, seconds in rows:
+        print(f"  {label:<45} {seconds:7.3f} s")
+    print(f"  sopkit / floor              {check / floor:5.2f}x   (goal <= 1.0x)")
+    if jsonschema:
+        print(f"  check-jsonschema / sopkit   {jsonschema / check:5.2f}x   (goal >= 5x)")
+    print(f"  single file / import        {single / imports:5.2f}x   (goal <= 3x)")
+
+
+if __name__ == "__main__":
+    main()
