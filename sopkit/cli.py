@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
@@ -233,6 +234,126 @@ def rules(
     if chosen is None:
         raise SopkitError(f"'{name}' is not a rule{did_you_mean(name, RULES)}")
     typer.echo(f"{chosen.name} [{chosen.severity.value}]\n\n{chosen.doc}")
+
+
+class FlowchartKind(StrEnum):
+    graphviz = "graphviz"
+    mermaid = "mermaid"
+
+
+class Direction(StrEnum):
+    auto = "auto"
+    LR = "LR"
+    TB = "TB"
+
+
+@app.command()
+@friendly_errors
+def render(
+    paths: PathsArgument = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The handbook folder (default: the config's `output`, handbook/).",
+        ),
+    ] = None,
+    flowchart: Annotated[
+        FlowchartKind | None,
+        typer.Option(
+            "--flowchart",
+            help="graphviz: .dot and .svg files beside each page; mermaid: a ```mermaid block "
+            "in the page, which GitHub draws with no build step.",
+            show_default=False,
+        ),
+    ] = None,
+    direction: Annotated[
+        Direction | None,
+        typer.Option("--direction", help="Flowchart direction; auto picks by the chart's size."),
+    ] = None,
+    font: Annotated[
+        str | None, typer.Option("--font", help="Flowchart font (default DejaVu Sans).")
+    ] = None,
+    png: Annotated[bool, typer.Option("--png", help="Also write a PNG of each flowchart.")] = False,
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Write nothing; exit 1 listing the files that differ when the handbook is stale.",
+        ),
+    ] = False,
+    today: TodayOption = None,
+) -> None:
+    """Check the SOPs, then write the handbook: a Markdown page and a flowchart per SOP,
+    an index by department, a glossary and a page per role.
+
+    Refuses to render while `sopkit check` finds errors. Writes only into the output
+    folder, all at once: a failed build leaves the previous handbook as it was.
+
+    Examples:
+
+      sopkit render                        # sops/ into handbook/
+
+      sopkit render sops -o docs/handbook --flowchart mermaid
+
+      sopkit render --check                # in CI: fail when the committed handbook is stale
+    """
+    from sopkit.config import load_config
+    from sopkit.formats import Style, format_text
+    from sopkit.render.flowchart import ChartStyle
+    from sopkit.render.graphviz_run import INSTALL_HINT
+    from sopkit.render.handbook import RenderOptions
+    from sopkit.render.handbook import render as run_render
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    out = output or config.output
+    options = RenderOptions(
+        out=out,
+        today=parse_today(today) or config.today or date.today(),
+        language=config.language,
+        flowchart=(flowchart.value if flowchart else config.flowchart),
+        chart=ChartStyle(
+            font=font or config.font,
+            direction=direction.value if direction else config.direction,
+        ),
+        png=png or config.png,
+        check_only=check_only,
+        templates=config.templates,
+    )
+    progress = _progress_printer() if use_color(sys.stderr) and not os.environ.get("CI") else None
+    result = run_render(
+        paths or [str(config.source)], config, options, *([progress] if progress else [])
+    )
+    if result.check.problems:
+        sys.stderr.write(format_text(result.check, Style(color=use_color(sys.stderr), quiet=True)))
+    if result.refused:
+        _stderr(f"error: not rendering: {result.check.errors} error(s) must be fixed first")
+        raise typer.Exit(1)
+    if check_only:
+        if result.stale:
+            _stderr(f"the handbook in {out} is stale; run `sopkit render` to update:")
+            for name in result.stale:
+                _stderr(f"  {name}")
+            raise typer.Exit(1)
+        _stderr(f"the handbook in {out} is up to date ({len(result.files)} files)")
+        return
+    _stderr(f"wrote {len(result.files)} files to {out}")
+    if result.missing_dot:
+        _stderr(f"warning: {INSTALL_HINT}")
+    for sop_id in result.failed_layouts:
+        _stderr(f"error: Graphviz could not lay out the flowchart of {sop_id}; its page has none")
+    if not result.complete:
+        raise typer.Exit(1)
+
+
+def _progress_printer() -> Callable[[str, int, int], None]:
+    def show(stage: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\r{stage}: {done}/{total}" + ("\n" if done >= total else ""))
+        sys.stderr.flush()
+
+    return show
 
 
 def main() -> None:

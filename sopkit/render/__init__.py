@@ -1,0 +1,1 @@
+"""Turning checked SOPs into a handbook: Markdown pages, flowcharts, index, glossary, roles."""

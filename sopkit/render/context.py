@@ -1,0 +1,329 @@
+"""Models -> what the templates print: escaped, numbered, linked and in the right language.
+
+Every user text leaves here either escaped (`md_text`) or as sanitised
+Markdown (`md_block`); templates only arrange it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sopkit.model import Decision, End, Kpi, Sop, Step, duration_of
+from sopkit.render.collation import sort_key
+from sopkit.render.escape import Md, md_block, md_cell, md_text, slug
+from sopkit.render.labels import labels_for
+
+
+@dataclass(frozen=True)
+class StepView:
+    number: int
+    kind: str
+    text: Md
+    term_links: Md | None
+    role: Md | None
+    duration: str | None
+    details: Md | None
+    directions: Md | None
+
+
+@dataclass(frozen=True)
+class SopPage:
+    sop: Sop
+    labels: Mapping[str, str]
+    title: Md
+    meta: list[tuple[str, Md]]
+    purpose: Md
+    scope: Md | None
+    roles: list[tuple[Md, Md]]
+    terms: list[tuple[str, Md, Md]]
+    kpis: list[tuple[Md, Md, Md]]
+    steps: list[StepView]
+    related: list[Md]
+    changelog: list[tuple[Md, Md, Md, Md]]
+    flowchart_image: str | None = None
+    mermaid: str | None = None
+    sla: str | None = None
+
+
+@dataclass(frozen=True)
+class Repository:
+    """What one page needs to know about the others."""
+
+    titles: Mapping[str, str]
+    today: date
+    language: str
+    role_pages: Mapping[str, str] = field(default_factory=dict)
+
+
+def page_link(sop_id: str, titles: Mapping[str, str], prefix: str = "") -> Md:
+    title = titles.get(sop_id, sop_id)
+    return Md(f"[{md_text(title)}]({prefix}{sop_id}.md)")
+
+
+def _step_link(number: int) -> str:
+    return f"[{number}](#step-{number})"
+
+
+class _TermLinker:
+    """Glossary links for the terms a step is the first to use.
+
+    The step's own sentence stays whole (readers search for it, and copy it);
+    the links follow it: "Is the SLA at risk? (→ SLA)".
+    """
+
+    def __init__(self, sop: Sop) -> None:
+        names = sorted((t.name for t in sop.terms), key=len, reverse=True)
+        self.names = {name.casefold(): name for name in names}
+        body = "|".join(re.escape(name) for name in names)
+        self.pattern = re.compile(rf"(?<![^\W_])({body})s?(?![^\W_])", re.I) if names else None
+        self.done: set[str] = set()
+
+    def __call__(self, text: str) -> Md | None:
+        if self.pattern is None:
+            return None
+        links = []
+        for match in self.pattern.finditer(text):
+            key = match.group(1).casefold()
+            if key in self.done or key not in self.names:
+                continue
+            self.done.add(key)
+            name = self.names[key]
+            links.append(f"[{md_text(name)}](#{term_anchor(name)})")
+        return Md(", ".join(links)) if links else None
+
+
+def term_anchor(name: str) -> str:
+    return f"term-{slug(name)}"
+
+
+def _directions(sop: Sop, index: int, labels: Mapping[str, str], repo: Repository) -> Md | None:
+    node = sop.nodes[index]
+    parts: list[str] = []
+    edges = sop.flow.edges[index]
+    if isinstance(node, Decision):
+        choices = []
+        for number, edge in enumerate(e for e in edges if e.target is not None):
+            word = labels["if"] if number == 0 else labels["if"].lower()
+            go = labels["go_to"] if number == 0 else labels["step"].lower()
+            assert edge.target is not None
+            choices.append(
+                f"{word} *{md_text(edge.label or '')}* → {go} {_step_link(edge.target + 1)}"
+            )
+        return Md("; ".join(choices) + ".") if choices else None
+    if isinstance(node, End):
+        return None
+    if isinstance(node, Step) and node.sop is not None:
+        parts.append(f"{labels['follow']} {page_link(node.sop.id, repo.titles)}.")
+    if index in sop.flow.terminals:
+        parts.append(labels["ends_here"])
+    else:
+        targets = [e.target for e in edges if e.target is not None]
+        if targets and targets[0] != index + 1:
+            parts.append(f"{labels['then_go_to']} {_step_link(targets[0] + 1)}.")
+    return Md(" ".join(parts)) if parts else None
+
+
+def sop_page(
+    sop: Sop, repo: Repository, flowchart_image: str | None = None, mermaid: str | None = None
+) -> SopPage:
+    labels = labels_for(sop.language or repo.language)
+    role_names = {role.id: role.description for role in sop.roles}
+    link_terms = _TermLinker(sop)
+    steps = []
+    for node in sop.nodes:
+        duration = duration_of(node)
+        steps.append(
+            StepView(
+                number=node.index + 1,
+                kind=node.kind.value,
+                text=md_text(node.text),
+                term_links=link_terms(node.text),
+                role=md_text(role_names.get(node.role, node.role)) if node.role else None,
+                duration=duration.text if duration else None,
+                details=md_block(node.details) if node.details else None,
+                directions=_directions(sop, node.index, labels, repo),
+            )
+        )
+    return SopPage(
+        sop=sop,
+        labels=labels,
+        title=md_text(sop.title),
+        meta=_meta(sop, labels, repo),
+        purpose=md_block(sop.purpose),
+        scope=md_block(sop.scope) if sop.scope else None,
+        roles=[(md_text(r.id), md_cell(r.description)) for r in sop.roles],
+        terms=[(term_anchor(t.name), md_text(t.name), md_block(t.definition)) for t in sop.terms],
+        kpis=[
+            (md_text(k.name), md_cell(k.target or ""), md_cell(k.description or ""))
+            for k in sop.kpis
+        ],
+        steps=steps,
+        related=[page_link(ref.id, repo.titles) for ref in sop.related],
+        changelog=[
+            (
+                md_cell(c.version or ""),
+                Md(c.date.isoformat() if c.date else ""),
+                md_cell(c.author or ""),
+                md_cell(c.summary),
+            )
+            for c in sop.changelog
+        ],
+        flowchart_image=flowchart_image,
+        mermaid=mermaid,
+        sla=sop.sla.text if sop.sla else None,
+    )
+
+
+def _kpi_row(kpi: Kpi) -> tuple[Md, Md, Md]:
+    return md_text(kpi.name), md_cell(kpi.target or ""), md_cell(kpi.description or "")
+
+
+def _meta(sop: Sop, labels: Mapping[str, str], repo: Repository) -> list[tuple[str, Md]]:
+    rows: list[tuple[str, Md]] = [
+        (labels["id"], Md(f"`{sop.id}`")),
+        (labels["department"], md_cell(sop.department)),
+        (labels["owner"], md_cell(sop.owner) if sop.owner else Md(f"*{labels['no_owner']}*")),
+    ]
+    if sop.version:
+        rows.append((labels["version"], md_cell(sop.version)))
+    rows.append((labels["status"], Md(labels[f"status_{sop.status.value}"])))
+    if sop.effective:
+        rows.append((labels["effective"], Md(sop.effective.isoformat())))
+    if sop.review_by:
+        overdue = f" ⚠ *{labels['overdue']}*" if repo.today > sop.review_by else ""
+        rows.append((labels["review_by"], Md(sop.review_by.isoformat() + overdue)))
+    if sop.language:
+        rows.append((labels["language"], md_cell(sop.language)))
+    if sop.sla:
+        rows.append((labels["sla"], md_cell(sop.sla.text)))
+    return rows
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    link: Md
+    sop_id: str
+    owner: Md
+    review: Md
+
+
+def index_groups(sops: Sequence[Sop], repo: Repository) -> list[tuple[Md, list[IndexEntry]]]:
+    """SOPs by department, both sorted the way the handbook's language sorts."""
+    labels = labels_for(repo.language)
+    departments: dict[str, list[Sop]] = {}
+    for sop in sops:
+        departments.setdefault(sop.department, []).append(sop)
+    groups = []
+    for name in sorted(departments, key=lambda d: sort_key(d, repo.language)):
+        members = sorted(departments[name], key=lambda s: sort_key(s.title, repo.language))
+        entries = []
+        for sop in members:
+            review = Md(sop.review_by.isoformat() if sop.review_by else "—")
+            if sop.review_by and repo.today > sop.review_by:
+                review = Md(f"{review} ⚠ *{labels['overdue']}*")
+            owner = md_cell(sop.owner) if sop.owner else Md(f"*{labels['no_owner']}*")
+            entries.append(IndexEntry(page_link(sop.id, repo.titles), sop.id, owner, review))
+        groups.append((md_text(name), entries))
+    return groups
+
+
+@dataclass(frozen=True)
+class GlossaryRow:
+    anchor: str
+    term: Md
+    definition: Md
+    defined_in: list[Md]
+    conflict: bool
+
+
+def glossary_rows(sops: Sequence[Sop], repo: Repository) -> list[GlossaryRow]:
+    """Every term of every SOP; differing definitions of one term are shown side by side."""
+    by_term: dict[str, dict[str, list[Sop]]] = {}
+    spelling: dict[str, str] = {}
+    for sop in sops:
+        for term in sop.terms:
+            key = term.name.casefold()
+            spelling.setdefault(key, term.name)
+            definition = " ".join(term.definition.split())
+            by_term.setdefault(key, {}).setdefault(definition, []).append(sop)
+    rows = []
+    for key in sorted(by_term, key=lambda k: sort_key(spelling[k], repo.language)):
+        definitions = by_term[key]
+        for definition, owners in sorted(definitions.items()):
+            rows.append(
+                GlossaryRow(
+                    anchor=term_anchor(spelling[key]),
+                    term=md_text(spelling[key]),
+                    definition=md_cell(definition),
+                    defined_in=[page_link(s.id, repo.titles) for s in owners],
+                    conflict=len(definitions) > 1,
+                )
+            )
+    return rows
+
+
+@dataclass(frozen=True)
+class RoleDuty:
+    procedure: Md
+    step: Md
+    text: Md
+
+
+@dataclass(frozen=True)
+class RolePage:
+    role_id: str
+    file: str
+    title: Md
+    descriptions: list[Md]
+    duties: list[RoleDuty]
+
+
+def role_pages(sops: Sequence[Sop], repo: Repository) -> list[RolePage]:
+    """A page per role id: every step that role performs, across all SOPs."""
+    descriptions: dict[str, list[str]] = {}
+    duties: dict[str, list[RoleDuty]] = {}
+    for sop in sorted(sops, key=lambda s: sort_key(s.title, repo.language)):
+        for role in sop.roles:
+            known = descriptions.setdefault(role.id, [])
+            if role.description not in known:
+                known.append(role.description)
+        for node in sop.nodes:
+            if node.role:
+                duties.setdefault(node.role, []).append(
+                    RoleDuty(
+                        procedure=page_link(sop.id, repo.titles, "../"),
+                        step=Md(f"[{node.index + 1}](../{sop.id}.md#step-{node.index + 1})"),
+                        text=md_text(node.text),
+                    )
+                )
+    pages = []
+    for role_id in sorted(set(descriptions) | set(duties), key=lambda r: sort_key(r)):
+        pages.append(
+            RolePage(
+                role_id=role_id,
+                file=repo.role_pages.get(role_id, f"roles/{slug(role_id)}.md"),
+                title=md_text(role_id),
+                descriptions=[md_text(d) for d in descriptions.get(role_id, [])],
+                duties=duties.get(role_id, []),
+            )
+        )
+    return pages
+
+
+def role_files(sops: Sequence[Sop]) -> dict[str, str]:
+    """Role id -> its page, with distinct file names even when slugs collide."""
+    files: dict[str, str] = {}
+    used: set[str] = set()
+    ids = sorted({r.id for s in sops for r in s.roles} | {n.role for s in sops for n in s.nodes
+                                                          if n.role})  # fmt: skip
+    for role_id in ids:
+        base = slug(role_id)
+        name, counter = base, 2
+        while name in used:
+            name, counter = f"{base}-{counter}", counter + 1
+        used.add(name)
+        files[role_id] = f"roles/{name}.md"
+    return files

@@ -1,0 +1,66 @@
+"""User text is data: escaping for Markdown and Mermaid, and Unicode slugs.
+
+`Md` marks text that is already Markdown; everything else printed by a
+template is escaped by the Jinja environment (see `templates.py`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+class Md(str):
+    """Markdown produced by sopkit itself: printed as is."""
+
+    __slots__ = ()
+
+
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
+
+
+def md_text(text: str) -> Md:
+    """Plain text shown as itself in Markdown: one line, no formatting, no HTML."""
+    one_line = " ".join(str(text).split())
+    escaped = one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Md(_INLINE_SPECIAL.sub(r"\\\1", escaped))
+
+
+def md_block(text: str) -> Md:
+    """A user's Markdown (purpose, details, terms): formatting kept, raw HTML shown as text."""
+    return Md(str(text).strip().replace("<", "&lt;"))
+
+
+def md_cell(text: str) -> Md:
+    """A user's Markdown squeezed into one table cell: one line, pipes escaped."""
+    one_line = " ".join(str(text).split()).replace("<", "&lt;")
+    return Md(re.sub(r"(?<!\\)\|", r"\\|", one_line))
+
+
+def slug(text: str) -> str:
+    """A stable anchor or file name from any script: `Εκπρόσωπος εξυπηρέτησης` stays Greek."""
+    normal = unicodedata.normalize("NFC", str(text)).lower()
+    return re.sub(r"[^\w]+", "-", normal).strip("-_") or "x"
+
+
+_MERMAID_ENTITIES = {
+    '"': "#quot;",
+    "#": "#35;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "`": "#96;",
+    "&": "#amp;",
+    "|": "#124;",
+    "[": "#91;",
+    "]": "#93;",
+    "{": "#123;",
+    "}": "#125;",
+    "(": "#40;",
+    ")": "#41;",
+}
+
+
+def mermaid_text(text: str) -> str:
+    """Text for a quoted Mermaid label: no character can end the label or the chart."""
+    one_line = " ".join(str(text).split())
+    return "".join(_MERMAID_ENTITIES.get(ch, ch) for ch in one_line)

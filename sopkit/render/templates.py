@@ -1,0 +1,54 @@
+"""The Jinja environment: user templates first, escaping on by default, strict undefined.
+
+User text is passed as data and never compiled as a template. Every value a
+template prints goes through `finalize`, which escapes it for Markdown unless
+it is `Md` (Markdown that sopkit built and escaped itself).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from sopkit.render.escape import Md, md_text
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, Md) or value is None:
+        return value
+    return md_text(str(value))
+
+
+def _indent(value: str, width: int) -> Md:
+    """Indent every line but the first (continuation lines of a list item)."""
+    pad = " " * width
+    first, *rest = str(value).splitlines() or [""]
+    return Md("\n".join([first, *(pad + line if line.strip() else "" for line in rest)]))
+
+
+def _join(values: list[Md], separator: str) -> Md:
+    """`join` for Markdown that sopkit built: the result stays Markdown."""
+    return Md(separator.join(values))
+
+
+def environment(user_templates: Path | None = None) -> jinja2.Environment:
+    packaged = str(resources.files("sopkit.templates"))
+    loaders: list[jinja2.BaseLoader] = []
+    if user_templates is not None and user_templates.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(user_templates)))
+    loaders.append(jinja2.FileSystemLoader(packaged))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # Markdown is escaped by `_finalize`, not as HTML
+        finalize=_finalize,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["indent_md"] = _indent
+    env.filters["join_md"] = _join
+    return env
