@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import graphviz
 
@@ -35,7 +36,8 @@ def _label(text: str, extra: str | None = None) -> str:
     lines = textwrap.wrap(" ".join(text.split()), WRAP) or [""]
     if extra:
         lines.append(extra)
-    return graphviz.nohtml("\\n".join(graphviz.escape(line) for line in lines))
+    # cast, not str(): the NoHtml subclass is what stops graphviz reading `<...>` as HTML
+    return cast(str, graphviz.nohtml("\\n".join(graphviz.escape(line) for line in lines)))
 
 
 def direction_of(sop: Sop, style: ChartStyle) -> str:
