@@ -284,6 +284,10 @@ def render(
         ),
     ] = False,
     today: TodayOption = None,
+    ignore: Annotated[
+        str | None,
+        typer.Option("--ignore", metavar="RULE,...", help="Do not report these rules."),
+    ] = None,
 ) -> None:
     """Check the SOPs, then write the handbook: a Markdown page and a flowchart per SOP,
     an index by department, a glossary and a page per role.
@@ -321,6 +325,7 @@ def render(
         png=png or config.png,
         check_only=check_only,
         templates=config.templates,
+        ignore=parse_rule_list(ignore, "--ignore") or frozenset(),
     )
     progress = _progress_printer() if use_color(sys.stderr) and not os.environ.get("CI") else None
     result = run_render(

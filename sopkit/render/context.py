@@ -44,7 +44,7 @@ class SopPage:
     related: list[Md]
     changelog: list[tuple[Md, Md, Md, Md]]
     flowchart_image: str | None = None
-    mermaid: str | None = None
+    mermaid: Md | None = None
     sla: str | None = None
 
 
@@ -172,7 +172,7 @@ def sop_page(
             for c in sop.changelog
         ],
         flowchart_image=flowchart_image,
-        mermaid=mermaid,
+        mermaid=Md(mermaid) if mermaid is not None else None,
         sla=sop.sla.text if sop.sla else None,
     )
 

@@ -1,9 +1,12 @@
-"""Run the real Graphviz `dot` on many graphs: few processes, failures pinned to their SOP.
+"""Run the real Graphviz `dot` on many graphs, one process per graph, on every core.
 
-One `dot` process per graph costs ~15 ms of start-up each, so graphs are laid
-out in bounded batches (`dot -Tsvg -O a.dot b.dot ...`), the batches split
-over the CPU cores. When a batch fails, its graphs are retried one by one so
-that the culprit is named and the others still render.
+Batching graphs into one process (`dot -Tsvg -O a.dot b.dot ...`) saves
+~15 ms of start-up per graph, but Graphviz 2.43 leaks layout state from one
+graph to the next in a batch: the second and later SVGs differ from a
+single run, differ between runs, and sometimes lose a role cluster. Output
+must be byte-identical and right, so each graph gets its own process, and
+unchanged graphs are never laid out again (see the SVG cache in `handbook`).
+A failing graph is named and the others still render.
 """
 
 from __future__ import annotations
@@ -16,9 +19,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-BATCH = 250
-"""Graphs per `dot` process: memory grows ~0.3 MB per graph, start-up is paid once."""
 
 INSTALL_HINT = (
     "Graphviz's `dot` was not found, so flowcharts were written as .dot files only. "
@@ -50,28 +50,25 @@ class LayoutFailure:
     message: str
 
 
-def _run(executable: str, fmt: str, files: Sequence[Path]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [executable, f"-T{fmt}", "-O", *[f.name for f in files]],
-        cwd=files[0].parent,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
-def _batch(executable: str, fmt: str, files: Sequence[Path]) -> list[LayoutFailure]:
-    proc = _run(executable, fmt, files)
-    if proc.returncode == 0:
-        return []
-    failures = []
-    for dot_file in files:  # find which graph broke the batch
-        single = _run(executable, fmt, [dot_file])
-        if single.returncode != 0:
-            reason = single.stderr.strip().splitlines()[-1:] or [f"exit status {single.returncode}"]
-            failures.append(LayoutFailure(dot_file, reason[0]))
-    return failures
+def _layout_one(executable: str, fmt: str, dot_file: Path) -> LayoutFailure | None:
+    target = dot_file.with_suffix(f".{fmt}")
+    try:
+        proc = subprocess.run(
+            [executable, f"-T{fmt}", "-o", str(target), str(dot_file)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return LayoutFailure(dot_file, "dot took more than 5 minutes")
+    if proc.returncode != 0:
+        target.unlink(missing_ok=True)
+        reason = proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+        return LayoutFailure(dot_file, reason[0])
+    if fmt == "svg":
+        target.write_bytes(_VERSION_COMMENT.sub(b"", target.read_bytes()))
+    return None
 
 
 def layout(
@@ -83,27 +80,12 @@ def layout(
     executable = dot_executable()
     if executable is None:
         raise FileNotFoundError("dot")
-    batches = [
-        (fmt, list(dot_files[i : i + BATCH])) for fmt in formats
-        for i in range(0, len(dot_files), BATCH)
-    ]  # fmt: skip
-    failures: list[LayoutFailure] = []
-    workers = max(1, min(len(batches), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for batch, failed in zip(
-            batches, pool.map(lambda b: _batch(executable, *b), batches), strict=True
-        ):
-            failures.extend(failed)
+    jobs = [(fmt, dot_file) for dot_file in dot_files for fmt in formats]
+    failures: dict[Path, LayoutFailure] = {}
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        for failure in pool.map(lambda job: _layout_one(executable, *job), jobs):
+            if failure is not None:
+                failures.setdefault(failure.dot_file, failure)
             if progress:
-                progress(len(batch[1]))
-    for fmt in formats:
-        for dot_file in dot_files:
-            produced = dot_file.with_name(dot_file.name + f".{fmt}")
-            if produced.exists():
-                data = produced.read_bytes()
-                if fmt == "svg":
-                    data = _VERSION_COMMENT.sub(b"", data)
-                produced.unlink()
-                dot_file.with_suffix(f".{fmt}").write_bytes(data)
-    unique = {f.dot_file: f for f in failures}
-    return [unique[k] for k in sorted(unique)]
+                progress(1)
+    return [failures[k] for k in sorted(failures)]

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from jinja2 import Environment
+from jinja2 import Environment, TemplateError
 
 from sopkit import __version__
 from sopkit.checker import CheckOptions, CheckResult, check
 from sopkit.config import Config
+from sopkit.errors import RenderError
 from sopkit.model import Sop
 from sopkit.render import context, graphviz_run, output
 from sopkit.render.flowchart import ChartStyle, to_dot, to_mermaid
@@ -87,13 +88,7 @@ def render(
     cache: dict[str, bytes] = {}
     if options.flowchart == "graphviz":
         images = _flowcharts(sops, options, files, cache, result, progress)
-    pages = environment(options.templates)
-    for number, sop in enumerate(sops, start=1):
-        mermaid = to_mermaid(sop, options.chart) if options.flowchart == "mermaid" else None
-        page = context.sop_page(sop, repo, images.get(sop.id), mermaid)
-        files[f"{sop.id}.md"] = pages.get_template("sop.md.j2").render(page=page).encode()
-        progress("pages", number, len(sops))
-    _index_pages(sops, repo, pages, files)
+    _pages(sops, repo, options, images, files, progress)
     result.files = sorted(files)
     if options.check_only:
         result.stale = output.stale(options.out, files)
@@ -102,22 +97,47 @@ def render(
     return result
 
 
+def _pages(
+    sops: Sequence[Sop],
+    repo: context.Repository,
+    options: RenderOptions,
+    images: dict[str, str],
+    files: dict[str, bytes],
+    progress: Progress,
+) -> None:
+    pages = environment(options.templates)
+    for number, sop in enumerate(sops, start=1):
+        mermaid = to_mermaid(sop, options.chart) if options.flowchart == "mermaid" else None
+        page = context.sop_page(sop, repo, images.get(sop.id), mermaid)
+        files[f"{sop.id}.md"] = _render(pages, "sop.md.j2", page=page)
+        progress("pages", number, len(sops))
+    _index_pages(sops, repo, pages, files)
+
+
 def _index_pages(
     sops: Sequence[Sop], repo: context.Repository, env: Environment, files: dict[str, bytes]
 ) -> None:
     labels = labels_for(repo.language)
     roles = context.role_pages(sops, repo)
-    render = env.get_template
-    files["index.md"] = (
-        render("index.md.j2")
-        .render(L=labels, groups=context.index_groups(sops, repo), roles=roles)
-        .encode()
-    )
-    files["glossary.md"] = (
-        render("glossary.md.j2").render(L=labels, rows=context.glossary_rows(sops, repo)).encode()
-    )
+    groups = context.index_groups(sops, repo)
+    files["index.md"] = _render(env, "index.md.j2", L=labels, groups=groups, roles=roles)
+    rows = context.glossary_rows(sops, repo)
+    files["glossary.md"] = _render(env, "glossary.md.j2", L=labels, rows=rows)
     for role in roles:
-        files[role.file] = render("role.md.j2").render(L=labels, role=role).encode()
+        files[role.file] = _render(env, "role.md.j2", L=labels, role=role)
+
+
+def _render(env: Environment, name: str, **values: object) -> bytes:
+    """One template to bytes; a broken (user) template is a clear error, not a traceback."""
+    try:
+        template = env.get_template(name)
+        return template.render(**values).encode()
+    except TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        where = getattr(exc, "filename", None) or name
+        raise RenderError(
+            f"{where}{f':{line}' if line else ''}: {exc.message or exc}; nothing was written"
+        ) from None
 
 
 def _flowcharts(

@@ -1,0 +1,298 @@
+"""`sopkit render` end to end: real YAML, the real `dot`, files on disk.
+
+Golden files: tests/golden/examples holds the Markdown and DOT rendered from
+tests/examples. After an intended change, regenerate them with
+
+    SOPKIT_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_render.py
+
+and review the diff like code.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sopkit.render.collation import sort_key
+from sopkit.render.output import MANIFEST
+from tests.conftest import EXAMPLES, TODAY, RunCli, WriteFile
+
+GOLDEN = Path(__file__).parent / "golden" / "examples"
+NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+
+
+def render_examples(cli: RunCli, workdir: Path, out: str = "out", *extra: str) -> Path:
+    shutil.copytree(EXAMPLES, workdir / "examples", dirs_exist_ok=True)
+    result = cli("render", "examples", "-o", out, "--today", TODAY, *extra)
+    assert result.exit_code == 0, result.output
+    return workdir / out
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def svg_text(svg: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", svg)).split())
+
+
+@NEEDS_DOT
+def test_markdown_and_dot_match_the_golden_files(cli: RunCli, workdir: Path) -> None:
+    out = render_examples(cli, workdir)
+    produced = {name: data for name, data in tree(out).items() if name.endswith((".md", ".dot"))}
+    if os.environ.get("SOPKIT_UPDATE_GOLDEN"):
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for name, data in produced.items():
+            (GOLDEN / name).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / name).write_bytes(data)
+    expected = tree(GOLDEN)
+    assert sorted(produced) == sorted(expected)
+    for name, data in produced.items():
+        assert data.decode() == expected[name].decode(), f"{name} differs from its golden file"
+
+
+@NEEDS_DOT
+def test_svg_holds_every_node_text_in_every_language(cli: RunCli, workdir: Path) -> None:
+    out = render_examples(cli, workdir)
+    expected = {
+        "CS-COMP-002": ["Ακούστε ενεργητικά και καταγράψτε το παράπονο", "Το παράπονο έκλεισε"],
+        "CS-CALL-003": ["Pozdravite stranko in se predstavite", "Klic je zaključen"],
+        "CS-ESC-001": ["Is the customer a VIP or is the SLA at risk?"],
+    }
+    for sop_id, texts in expected.items():
+        svg = (out / f"{sop_id}.svg").read_text(encoding="utf-8")
+        assert "DejaVu Sans" in svg
+        flat = "".join(svg_text(svg).split())
+        for text in texts:
+            assert "".join(text.split()) in flat, f"{text!r} missing from {sop_id}.svg"
+    call = (out / "CS-CALL-003.svg").read_text(encoding="utf-8")
+    assert 'href="CS-COMP-002.md"' in call  # the sop: step links to the called SOP's page
+
+
+@NEEDS_DOT
+def test_every_relative_link_resolves(cli: RunCli, workdir: Path) -> None:
+    out = render_examples(cli, workdir)
+    for page in out.rglob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            assert (page.parent / target).is_file(), f"{page.name} links to missing {target}"
+        for anchor in re.findall(r"\]\(#([^)]+)\)", text):
+            assert f'id="{anchor}"' in text, f"{page.name} links to missing anchor {anchor}"
+
+
+@NEEDS_DOT
+def test_rendering_twice_gives_identical_bytes(cli: RunCli, workdir: Path) -> None:
+    first = tree(render_examples(cli, workdir, "one"))
+    second = tree(render_examples(cli, workdir, "two"))
+    assert first == second
+    again = tree(render_examples(cli, workdir, "one"))  # warm: from the SVG cache
+    assert again == first
+
+
+@NEEDS_DOT
+def test_check_reports_a_stale_handbook(cli: RunCli, workdir: Path) -> None:
+    render_examples(cli, workdir)
+    fresh = cli("render", "examples", "-o", "out", "--check", "--today", TODAY)
+    assert fresh.exit_code == 0, fresh.output
+    source = workdir / "examples" / "klic.sl.yaml"
+    source.write_text(
+        source.read_text(encoding="utf-8").replace("Klic je zaključen", "Klic je končan"),
+        encoding="utf-8",
+    )
+    before = tree(workdir / "out")
+    stale = cli("render", "examples", "-o", "out", "--check", "--today", TODAY)
+    assert stale.exit_code == 1
+    assert "CS-CALL-003.md" in stale.stderr
+    assert "CS-CALL-003.svg" in stale.stderr
+    assert tree(workdir / "out") == before  # --check writes nothing
+
+
+def test_without_dot_markdown_and_dot_are_still_written(
+    cli: RunCli, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(workdir / "no-graphviz-here"))
+    shutil.copytree(EXAMPLES, workdir / "examples")
+    result = cli("render", "examples", "-o", "out", "--today", TODAY)
+    assert result.exit_code == 1
+    assert "apt-get install graphviz" in result.stderr
+    assert "brew install graphviz" in result.stderr
+    names = set(tree(workdir / "out"))
+    assert {"CS-ESC-001.md", "CS-ESC-001.dot", "index.md", "glossary.md"} <= names
+    assert not any(name.endswith(".svg") for name in names)
+    page = (workdir / "out" / "CS-ESC-001.md").read_text(encoding="utf-8")
+    assert ".svg" not in page  # no broken image
+
+
+def test_mermaid_needs_no_graphviz(cli: RunCli, workdir: Path) -> None:
+    out = render_examples(cli, workdir, "out", "--flowchart", "mermaid")
+    page = (out / "CS-ESC-001.md").read_text(encoding="utf-8")
+    assert "```mermaid\nflowchart TD" in page
+    assert 'n3{"Is the customer a VIP or is the SLA at risk?"}' in page
+    assert not any(name.endswith((".svg", ".dot")) for name in tree(out))
+
+
+HOSTILE = {
+    "title": '<script>alert(1)</script> "]; evil [label="x',
+    "step": "Use {{ 7*7 }} | pipes `ticks` *stars* _under_ and \\N",
+    "term": "<b>TERM</b>",
+}
+
+
+def hostile_sop() -> str:
+    return f"""\
+id: EVIL-1
+title: '{HOSTILE["title"]}'
+department: "Dept | with pipe"
+purpose: |
+  Raw <img src=x onerror=alert(1)> stays text; **bold** stays bold.
+owner: O <o@example.com>
+terms:
+  '{HOSTILE["term"]}': "A term with <i>markup</i> | and a pipe."
+steps:
+  - id: a
+    step: '{HOSTILE["step"]}'
+    details: "Line one\\nline two"
+  - id: b
+    decision: 'Is it "end" [or] (not)?'
+    branches:
+      '"]; x [': c
+      "end": c2
+  - {{id: c, step: "{HOSTILE["term"]} is used", next: c2}}
+  - {{id: c2, end: "Done <br> done"}}
+"""
+
+
+@NEEDS_DOT
+@pytest.mark.parametrize("flowchart", ["graphviz", "mermaid"])
+def test_user_text_is_never_code(cli: RunCli, write: WriteFile, flowchart: str) -> None:
+    write("sops/evil.yaml", hostile_sop())
+    result = cli("render", "sops", "-o", "out", "--today", TODAY, "--flowchart", flowchart,
+                 "--ignore", "undefined-acronym")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = Path("out")
+    page = (out / "EVIL-1.md").read_text(encoding="utf-8")
+    assert "<script>" not in page
+    assert "<img" not in page
+    assert "<b>" not in page
+    assert "49" not in page  # {{ 7*7 }} was not evaluated
+    assert r"Use {{ 7\*7 }} \| pipes \`ticks\` \*stars\* \_under\_ and \\N" in page
+    assert "| Department | Dept \\| with pipe |" in page
+    assert "**bold** stays bold" in page
+    if flowchart == "graphviz":
+        dot_source = (out / "EVIL-1.dot").read_text(encoding="utf-8")
+        assert 'label="&lt;script' not in dot_source
+        svg = svg_text((out / "EVIL-1.svg").read_text(encoding="utf-8"))
+        assert "Use {{ 7*7 }} | pipes `ticks` *stars* _under_ and \\N" in svg
+        assert '"]; x [' in svg
+        assert "<b>TERM</b> is used" in svg
+        raw_svg = (out / "EVIL-1.svg").read_text(encoding="utf-8")
+        assert "<script" not in raw_svg
+    else:
+        assert '-->|"#quot;#93;; x #91;"| n2' in page
+        assert 'n1{"Is it #quot;end#quot; #91;or#93; #40;not#41;?"}' in page
+
+
+@NEEDS_DOT
+def test_foreign_files_survive_and_a_failed_build_keeps_the_old_handbook(
+    cli: RunCli, workdir: Path
+) -> None:
+    out = render_examples(cli, workdir)
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    before = tree(out)
+    templates = workdir / "my-templates"
+    templates.mkdir()
+    (templates / "index.md.j2").write_text("{{ no_such_variable }}", encoding="utf-8")
+    (workdir / "sopkit.toml").write_text('templates = "my-templates"\n', encoding="utf-8")
+    failed = cli("render", "examples", "-o", "out", "--today", TODAY)
+    assert failed.exit_code == 1
+    assert "index.md.j2" in failed.stderr
+    assert "'no_such_variable' is undefined; nothing was written" in failed.stderr
+    assert tree(out) == before
+    assert not [p for p in workdir.iterdir() if "sopkit-staging" in p.name]
+    (workdir / "sopkit.toml").write_text("", encoding="utf-8")
+    render_examples(cli, workdir)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert "index.md" in manifest["files"]
+    assert "notes.txt" not in manifest["files"]
+
+
+def test_refuses_a_folder_it_did_not_write(cli: RunCli, workdir: Path) -> None:
+    shutil.copytree(EXAMPLES, workdir / "examples")
+    (workdir / "docs").mkdir()
+    (workdir / "docs" / "README.md").write_text("precious", encoding="utf-8")
+    result = cli("render", "examples", "-o", "docs", "--today", TODAY)
+    assert result.exit_code == 2
+    assert "not written by sopkit" in result.stderr
+    assert (workdir / "docs" / "README.md").read_text(encoding="utf-8") == "precious"
+    inside = cli("render", "examples", "-o", ".", "--today", TODAY)
+    assert inside.exit_code == 2
+    assert "contains the SOP sources" in inside.stderr
+
+
+def test_refuses_to_render_while_there_are_errors(cli: RunCli, write: WriteFile) -> None:
+    write(
+        "sops/a.yaml",
+        "id: A\ntitle: T\ndepartment: D\npurpose: P\nsteps:\n  - {id: a, step: S, next: zz}\n",
+    )
+    result = cli("render", "sops", "-o", "out")
+    assert result.exit_code == 1
+    assert "unknown-target" in result.stderr
+    assert not Path("out").exists()
+
+
+@NEEDS_DOT
+def test_png_on_request(cli: RunCli, workdir: Path) -> None:
+    out = render_examples(cli, workdir, "out", "--png")
+    assert (out / "CS-ESC-001.png").read_bytes().startswith(b"\x89PNG")
+
+
+@NEEDS_DOT
+def test_pages_speak_the_sop_language(cli: RunCli, workdir: Path) -> None:
+    out = render_examples(cli, workdir)
+    greek = (out / "CS-COMP-002.md").read_text(encoding="utf-8")
+    assert "## Σκοπός" in greek
+    assert "Αν *Ναι* → πηγαίνετε στο βήμα [3](#step-3)" in greek
+    slovene = (out / "CS-CALL-003.md").read_text(encoding="utf-8")
+    assert "## Namen" in slovene
+    assert "Sledite [Διαχείριση παραπόνου πελάτη](CS-COMP-002.md)." in slovene
+
+
+def test_labels_fall_back_to_english() -> None:
+    from sopkit.render.labels import labels_for
+
+    assert labels_for("fr")["purpose"] == "Purpose"
+    assert labels_for("sl-SI")["purpose"] == "Namen"
+    assert set(labels_for("el")) == set(labels_for("en"))
+
+
+def test_collation_for_greek_and_slovenian() -> None:
+    slovene = ["žaba", "čaj", "cena", "dan", "Zelo", "šola", "sova"]
+    assert sorted(slovene, key=lambda t: sort_key(t, "sl")) == [
+        "cena", "čaj", "dan", "sova", "šola", "Zelo", "žaba",
+    ]  # fmt: skip
+    greek = ["Ωμέγα", "άλφα", "Βήτα", "αβ"]
+    assert sorted(greek, key=lambda t: sort_key(t, "el")) == ["αβ", "άλφα", "Βήτα", "Ωμέγα"]
+
+
+@NEEDS_DOT
+def test_index_glossary_and_role_pages(cli: RunCli, workdir: Path) -> None:
+    out = render_examples(cli, workdir)
+    index = (out / "index.md").read_text(encoding="utf-8")
+    departments = re.findall(r"^### (.+)$", index, re.M)
+    assert departments == ["Customer Support", "Služba za stranke", "Εξυπηρέτηση Πελατών"]
+    glossary = (out / "glossary.md").read_text(encoding="utf-8")
+    assert '<a id="term-ττρ"></a>**ΤΤΡ**' in glossary
+    agent = (out / "roles" / "agent.md").read_text(encoding="utf-8")
+    assert "[1](../CS-CALL-003.md#step-1)" in agent
+    assert "Εκπρόσωπος εξυπηρέτησης" in agent
