@@ -427,7 +427,7 @@ def _node(b: _Builder, index: int, item: Node) -> SopNode:
             at,
             "each entry of steps must be a mapping with an id and one of step, decision or end",
         )
-        return Step(index, "", "", Where(at))
+        return Step(index, "", "", Where(at, {}))
     present = b.fields(item, ALL_NODE_FIELDS, b.unknown(ALL_NODE_FIELDS, " in this node"))
     kinds = [name for name in present if name in KINDS]
     kind = kinds[0] if kinds else "step"

@@ -344,6 +344,9 @@ def render(
             raise typer.Exit(1)
         _stderr(f"the handbook in {out} is up to date ({len(result.files)} files)")
         return
+    if result.unchanged:
+        _stderr(f"{out} is up to date ({len(result.files)} files); nothing to write")
+        return
     _stderr(f"wrote {len(result.files)} files to {out}")
     if result.missing_dot:
         _stderr(f"warning: {INSTALL_HINT}")

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from types import MappingProxyType
 from typing import ClassVar, NamedTuple
 
 from sopkit.problems import Loc
@@ -37,7 +36,7 @@ class Where(NamedTuple):
     """
 
     at: Loc
-    values: Mapping[str, Loc] = MappingProxyType({})
+    values: Mapping[str, Loc]
     id_key: Loc | None = None
 
     def has(self, name: str) -> bool:
@@ -172,7 +171,7 @@ def resolve_flow(nodes: tuple[Node, ...], start: str | None) -> Flow:
     start_index: int | None = 0 if nodes else None
     if start is not None and start in first_index:
         start_index = first_index[start]
-    return Flow(tuple(edges), start_index, frozenset(terminals), MappingProxyType(first_index))
+    return Flow(tuple(edges), start_index, frozenset(terminals), first_index)
 
 
 class Role(NamedTuple):

@@ -296,3 +296,20 @@ def test_index_glossary_and_role_pages(cli: RunCli, workdir: Path) -> None:
     agent = (out / "roles" / "agent.md").read_text(encoding="utf-8")
     assert "[1](../CS-CALL-003.md#step-1)" in agent
     assert "Εκπρόσωπος εξυπηρέτησης" in agent
+
+
+@NEEDS_DOT
+def test_an_unchanged_handbook_is_not_rebuilt(cli: RunCli, workdir: Path) -> None:
+    out = render_examples(cli, workdir)
+    stamp = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = cli("render", "examples", "-o", "out", "--today", TODAY)
+    assert again.exit_code == 0
+    assert "up to date" in again.stderr
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamp
+    later = cli("render", "examples", "-o", "out", "--today", "2027-02-01")
+    assert "wrote" in later.stderr  # another day can make a review overdue
+    assert "review overdue" in (out / "CS-ESC-001.md").read_text(encoding="utf-8")
+    (out / "index.md").unlink()
+    repaired = cli("render", "examples", "-o", "out", "--today", "2027-02-01")
+    assert "wrote" in repaired.stderr
+    assert (out / "index.md").is_file()

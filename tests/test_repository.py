@@ -39,16 +39,18 @@ def test_the_example_sops_call_each_other_in_three_languages() -> None:
 def test_a_pool_of_workers_gives_the_same_problems_as_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    generate(tmp_path / "sops", count=checker.PARALLEL_FROM + 4, nodes=12)
+    count = checker.PARALLEL_FROM + 4
+    generate(tmp_path / "sops", count=count, nodes=12)
     broken = tmp_path / "sops" / "team1" / "sop-00001.yaml"
     text = broken.read_text(encoding="utf-8").replace("steps:", "start: nowhere\nsteps:")
     broken.write_text(text, encoding="utf-8")
     config = Config(root=tmp_path, source=tmp_path / "sops")
     options = CheckOptions(date(2026, 11, 23))
-    pooled = check([str(tmp_path / "sops")], config, options)
+    pooled = check([str(tmp_path / "sops")], config, options, keep_models=True)
     monkeypatch.setattr(checker, "PARALLEL_FROM", 10**9)
-    serial = check([str(tmp_path / "sops")], config, options)
+    serial = check([str(tmp_path / "sops")], config, options, keep_models=True)
     assert pooled == serial
+    assert len(pooled.sops) == count  # whole models cross the process boundary
     assert {p.rule for p in pooled.problems} >= {"unknown-target"}
 
 

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, TemplateError
@@ -20,6 +21,7 @@ from jinja2 import Environment, TemplateError
 from sopkit import __version__
 from sopkit.checker import CheckOptions, CheckResult, check
 from sopkit.config import Config
+from sopkit.discovery import discover
 from sopkit.errors import RenderError
 from sopkit.model import Sop
 from sopkit.render import context, graphviz_run, output
@@ -52,6 +54,7 @@ class RenderResult:
     stale: list[str] = field(default_factory=list)
     missing_dot: bool = False
     failed_layouts: list[str] = field(default_factory=list)
+    unchanged: bool = False
 
     @property
     def complete(self) -> bool:
@@ -65,15 +68,21 @@ def _quiet(stage: str, done: int, total: int) -> None:
 def render(
     paths: Sequence[str], config: Config, options: RenderOptions, progress: Progress = _quiet
 ) -> RenderResult:
+    key = inputs_key(paths, options)
+    current = not options.check_only and output.is_current(options.out, key)
     checked = check(
         paths,
         config,
         CheckOptions(today=options.today, select=options.select, ignore=options.ignore),
-        keep_models=True,
+        keep_models=not current,  # models are only needed to build something new
     )
     result = RenderResult(checked)
     if checked.errors:
         result.refused = True
+        return result
+    if current:
+        result.unchanged = True
+        result.files = sorted(output.read_manifest(options.out) or {})
         return result
     sops = sorted(checked.sops, key=lambda s: s.id)
     output.check_target(options.out, [Path(s.path) for s in sops])
@@ -93,7 +102,7 @@ def render(
     if options.check_only:
         result.stale = output.stale(options.out, files)
     else:
-        output.publish(options.out, files, cache)
+        output.publish(options.out, files, cache, key)
     return result
 
 
@@ -212,6 +221,30 @@ def _layout(
                 if image.exists():
                     laid_out[image.name] = image.read_bytes()
     return laid_out
+
+
+def inputs_key(paths: Sequence[str], options: RenderOptions) -> str:
+    """A hash of everything a handbook is made from: sources, templates, options, tools."""
+    material = hashlib.sha256()
+    for part in (
+        __version__,
+        repr(options.chart),
+        options.flowchart,
+        str(options.png),
+        options.language,
+        options.today.isoformat(),
+        graphviz_run.dot_version() or "",
+    ):
+        material.update(part.encode() + b"\0")  # fmt: skip
+    for folder in (options.templates, Path(str(resources.files("sopkit.templates"))),
+                   Path(str(resources.files("sopkit").joinpath("data")))):  # fmt: skip
+        if folder is not None and folder.is_dir():
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                material.update(path.name.encode() + b"\0" + path.read_bytes())
+    for source in discover(paths):
+        material.update(source.display.encode() + b"\0")
+        material.update(Path(source.real).read_bytes())
+    return material.hexdigest()
 
 
 def _cache_key(source: str, dot_version: str) -> str:

@@ -28,13 +28,25 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_manifest(out: Path) -> dict[str, str] | None:
+def _manifest(out: Path) -> dict[str, object]:
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    files = data.get("files") if isinstance(data, dict) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_manifest(out: Path) -> dict[str, str] | None:
+    files = _manifest(out).get("files")
     return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else None
+
+
+def is_current(out: Path, key: str) -> bool:
+    """True when the handbook in `out` was built from exactly these inputs and is all there."""
+    if _manifest(out).get("inputs") != key:
+        return False
+    files = read_manifest(out) or {}
+    return all((out / name).is_file() for name in files)
 
 
 def check_target(out: Path, sources: Iterable[Path]) -> None:
@@ -55,9 +67,10 @@ def check_target(out: Path, sources: Iterable[Path]) -> None:
         )
 
 
-def manifest_bytes(files: Mapping[str, bytes]) -> bytes:
+def manifest_bytes(files: Mapping[str, bytes], key: str = "") -> bytes:
     document = {
         "generator": f"sopkit {__version__}",
+        "inputs": key,
         "files": {name: digest(data) for name, data in sorted(files.items())},
     }
     return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
@@ -75,7 +88,9 @@ def stale(out: Path, files: Mapping[str, bytes]) -> list[str]:
     return changed
 
 
-def publish(out: Path, files: Mapping[str, bytes], cache: Mapping[str, bytes]) -> None:
+def publish(
+    out: Path, files: Mapping[str, bytes], cache: Mapping[str, bytes], key: str = ""
+) -> None:
     """Write `files` into a staging folder and swap it in place of `out`."""
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +104,7 @@ def publish(out: Path, files: Mapping[str, bytes], cache: Mapping[str, bytes]) -
             target = staging / CACHE / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        (staging / MANIFEST).write_bytes(manifest_bytes(files))
+        (staging / MANIFEST).write_bytes(manifest_bytes(files, key))
         _carry_over_foreign_files(out, staging)
         _swap(staging, out)
     except BaseException:
