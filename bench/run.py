@@ -9,6 +9,10 @@ Measures, on a generated repository of COUNT SOPs of about 50 nodes:
 and for the pre-commit case, one file:
   import       `python -c "import ruamel.yaml"` as a whole process
   single       `sopkit check ONE_FILE` as a whole process
+With --render, also:
+  dot floor    the real `dot` laying out the same graphs as two batched processes
+  cold         `sopkit render` into an empty folder
+  warm         `sopkit render` again, nothing changed
 Each figure is the median wall time of --repeat runs (single-file: 21 runs).
 Bytecode is compiled first, as it is for any installed package.
 """
@@ -57,6 +61,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--render", action="store_true", help="time sopkit render too")
     args = parser.parse_args()
 
     corpus = args.out / f"sops-{args.count}"
@@ -94,6 +99,38 @@ def main() -> None:
     if jsonschema:
         print(f"  check-jsonschema / sopkit   {jsonschema / check:5.2f}x   (goal >= 5x)")
     print(f"  single file / import        {single / imports:5.2f}x   (goal <= 3x)")
+    if args.render:
+        render_figures(corpus, args.out, check, env)
+
+
+def render_figures(corpus: Path, out: Path, check: float, env: dict[str, str]) -> None:
+    handbook = out / "handbook"
+    sopkit = str(BIN / "sopkit")
+    command = [sopkit, "render", str(corpus), "-o", str(handbook), "--today", "2026-11-24"]
+    shutil.rmtree(handbook, ignore_errors=True)
+    cold = median_seconds(command, 1, env)
+    warm = median_seconds(command, 3, env)
+    dots = sorted(handbook.glob("*.dot"))
+    floor_dir = out / "dot-floor"
+    shutil.rmtree(floor_dir, ignore_errors=True)
+    floor_dir.mkdir()
+    for dot_file in dots:
+        shutil.copy(dot_file, floor_dir)
+    names = sorted(p.name for p in floor_dir.glob("*.dot"))
+    half = len(names) // 2
+    start = time.perf_counter()
+    batches = [
+        subprocess.Popen(["dot", "-Tsvg", "-O", *part], cwd=floor_dir)
+        for part in (names[:half], names[half:])
+    ]
+    for process in batches:
+        process.wait()
+    dot_floor = time.perf_counter() - start
+    print(f"  {'dot floor: two batched dot processes':<45} {dot_floor:7.3f} s")
+    print(f"  {'sopkit render, cold':<45} {cold:7.3f} s")
+    print(f"  {'sopkit render, warm (nothing changed)':<45} {warm:7.3f} s")
+    print(f"  cold render / dot floor     {cold / dot_floor:5.2f}x   (goal <= 1.5x)")
+    print(f"  warm render / check         {warm / check:5.2f}x   (goal <= 1.2x)")
 
 
 if __name__ == "__main__":

@@ -167,7 +167,8 @@ steps:
     branches:
       '"]; x [': c
       "end": c2
-  - {{id: c, step: "{HOSTILE["term"]} is used", next: c2}}
+  - {{id: c, step: "{HOSTILE["term"]} is used", next: nl}}
+  - {{id: nl, step: "first line\\nsecond line", next: c2}}
   - {{id: c2, end: "Done <br> done"}}
 """
 
@@ -188,6 +189,7 @@ def test_user_text_is_never_code(cli: RunCli, write: WriteFile, flowchart: str) 
     assert r"Use {{ 7\*7 }} \| pipes \`ticks\` \*stars\* \_under\_ and \\N" in page
     assert "| Department | Dept \\| with pipe |" in page
     assert "**bold** stays bold" in page
+    assert "**first line second line**" in page  # a newline cannot break the list item
     if flowchart == "graphviz":
         dot_source = (out / "EVIL-1.dot").read_text(encoding="utf-8")
         assert 'label="&lt;script' not in dot_source
@@ -195,6 +197,7 @@ def test_user_text_is_never_code(cli: RunCli, write: WriteFile, flowchart: str) 
         assert "Use {{ 7*7 }} | pipes `ticks` *stars* _under_ and \\N" in svg
         assert '"]; x [' in svg
         assert "<b>TERM</b> is used" in svg
+        assert "first line second line" in svg
         raw_svg = (out / "EVIL-1.svg").read_text(encoding="utf-8")
         assert "<script" not in raw_svg
     else:

@@ -290,11 +290,12 @@ def role_pages(sops: Sequence[Sop], repo: Repository) -> list[RolePage]:
             known = descriptions.setdefault(role.id, [])
             if role.description not in known:
                 known.append(role.description)
+        procedure = page_link(sop.id, repo.titles, "../")
         for node in sop.nodes:
             if node.role:
                 duties.setdefault(node.role, []).append(
                     RoleDuty(
-                        procedure=page_link(sop.id, repo.titles, "../"),
+                        procedure=procedure,
                         step=Md(f"[{node.index + 1}](../{sop.id}.md#step-{node.index + 1})"),
                         text=md_text(node.text),
                     )
