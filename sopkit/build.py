@@ -217,25 +217,27 @@ class _Builder:
 
     # -- collections ------------------------------------------------------------
 
-    def items(self, pair: Pair | None, label: str) -> list[Node]:
+    def _collection(
+        self, pair: Pair | None, label: str, kind: type[Node], shape: str
+    ) -> Node | None:
+        """The value when it is a collection of `kind`; None when absent, empty or wrong."""
         if pair is None:
-            return []
+            return None
         value = pair[1]
         if isinstance(value, ScalarNode) and tag_of(value) == NULL:
-            return []
-        if not isinstance(value, SequenceNode):
-            self.problem(loc_of(value), f"{label} must be a list, not {_shape(value)}")
-            return []
-        return list(value.value)
+            return None
+        if not isinstance(value, kind):
+            self.problem(loc_of(value), f"{label} must be {shape}, not {_shape(value)}")
+            return None
+        return value
+
+    def items(self, pair: Pair | None, label: str) -> list[Node]:
+        value = self._collection(pair, label, SequenceNode, "a list")
+        return list(value.value) if value is not None else []
 
     def entries(self, pair: Pair | None, label: str) -> list[tuple[ScalarNode, Node]]:
-        if pair is None:
-            return []
-        value = pair[1]
-        if isinstance(value, ScalarNode) and tag_of(value) == NULL:
-            return []
-        if not isinstance(value, MappingNode):
-            self.problem(loc_of(value), f"{label} must be a mapping, not {_shape(value)}")
+        value = self._collection(pair, label, MappingNode, "a mapping")
+        if value is None:
             return []
         seen: set[str] = set()
         out = []

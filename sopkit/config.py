@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -42,10 +42,6 @@ class Config:
 
     def severity(self, rule: str, default: Severity) -> Severity:
         return self.severities.get(rule, default)
-
-    def with_overrides(self, **changes: Any) -> Config:
-        """The command line's options win over the file; None means "not given"."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:

@@ -348,10 +348,3 @@ def _check_keys(node: MappingNode, findings: list[Finding]) -> None:
                 "YAML keys must be unique",
             )
         )
-
-
-def scalar_text(node: Any) -> str | None:
-    """The source text of a scalar node, or None for a collection."""
-    if isinstance(node, ScalarNode):
-        return str(node.value)
-    return None

@@ -22,10 +22,3 @@ def labels_for(language: str | None) -> Mapping[str, str]:
     """Words for `language` (`sl-SI` uses `sl`), each missing one in English."""
     primary = (language or "en").split("-")[0].lower()
     return {**_catalogue("en"), **_catalogue(primary)}
-
-
-def languages() -> list[str]:
-    folder = resources.files("sopkit").joinpath("data", "labels")
-    return sorted(
-        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
-    )
