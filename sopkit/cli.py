@@ -122,6 +122,13 @@ def parse_rule_list(value: str | None, option: str) -> frozenset[str] | None:
     return names
 
 
+def default_paths(paths: list[str] | None, source: Path) -> list[str]:
+    """The paths given, else the source folder, shown relative to here when it is below here."""
+    from sopkit.discovery import shown
+
+    return paths or [shown(source)]
+
+
 PathsArgument = Annotated[
     list[str] | None,
     typer.Argument(
@@ -202,7 +209,7 @@ def check(
     chosen = output_format.value if output_format else None
     if chosen is None:
         chosen = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    result = run_check(paths or [str(config.source)], config, options)
+    result = run_check(default_paths(paths, config.source), config, options)
     sys.stdout.write(FORMATS[chosen](result, Style(color=use_color(), quiet=quiet)))
     raise typer.Exit(exit_code(result, strict))
 
@@ -329,7 +336,7 @@ def render(
     )
     progress = _progress_printer() if use_color(sys.stderr) and not os.environ.get("CI") else None
     result = run_render(
-        paths or [str(config.source)], config, options, *([progress] if progress else [])
+        default_paths(paths, config.source), config, options, *([progress] if progress else [])
     )
     if result.check.problems:
         sys.stderr.write(format_text(result.check, Style(color=use_color(sys.stderr), quiet=True)))
@@ -354,6 +361,122 @@ def render(
         _stderr(f"error: Graphviz could not lay out the flowchart of {sop_id}; its page has none")
     if not result.complete:
         raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def fmt(
+    paths: PathsArgument = None,
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 listing files that would change.")
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Write nothing; print what would change as a diff.")
+    ] = False,
+) -> None:
+    """Give SOP files one canonical layout, keeping every comment.
+
+    Keys in the contract's order, two-space indentation, quotes kept as written.
+    A file is only rewritten when the result loads into the same SOP and keeps
+    every comment; files with YAML errors are left untouched and reported.
+
+    Examples:
+
+      sopkit fmt                 # every SOP of the source folder
+
+      sopkit fmt --check         # in CI or pre-commit: exit 1 when a file is not formatted
+    """
+    from sopkit.config import load_config
+    from sopkit.discovery import discover
+    from sopkit.fmt import format_files, write_atomically
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    sources = discover(default_paths(paths, config.source))
+    results = format_files((s.display, s.real) for s in sources)
+    failed = [r for r in results if r.formatted is None]
+    changed = [r for r in results if r.changed]
+    for result in failed:
+        _stderr(f"{result.path}: not formatted: {result.reason}")
+    if diff:
+        sys.stdout.write("".join(r.diff() for r in changed))
+    elif check_only:
+        for result in changed:
+            typer.echo(f"would reformat {result.path}")
+    else:
+        for result, source in zip(results, sources, strict=True):
+            if result.changed and result.formatted is not None:
+                write_atomically(Path(source.real), result.formatted)
+                typer.echo(f"reformatted {result.path}")
+    verb = "would be reformatted" if check_only or diff else "reformatted"
+    _stderr(f"{len(changed)} of {len(results)} files {verb}")
+    if failed or ((check_only or diff) and changed):
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def new(
+    sop_id: Annotated[str, typer.Argument(metavar="ID", help="The new SOP's id, e.g. CS-REF-007.")],
+    title: Annotated[str, typer.Option("--title", help="The SOP's title.")],
+    department: Annotated[str, typer.Option("--department", help="Who follows it.")],
+    language: Annotated[
+        str | None, typer.Option("--language", help="BCP 47 tag: en, el, sl, ...")
+    ] = None,
+    folder: Annotated[
+        Path | None, typer.Option("--dir", help="Where to write it (default: the source folder).")
+    ] = None,
+) -> None:
+    """Start a SOP from a template: valid at once, with the editor modeline for the schema.
+
+    Example:
+
+      sopkit new CS-REF-007 --title "Refunding a double charge" --department "Billing"
+    """
+    from sopkit.config import load_config
+    from sopkit.newsop import create_sop
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    path = create_sop(
+        config,
+        sop_id=sop_id,
+        title=title,
+        department=department,
+        language=language or config.language,
+        folder=folder,
+    )
+    typer.echo(f"created {path}")
+
+
+@app.command()
+@friendly_errors
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of the SOP format, for editors.
+
+    With the YAML language server (VS Code, Neovim), start a SOP file with
+
+      # yaml-language-server: $schema=../sopkit-1.schema.json
+
+    after `sopkit schema -o sopkit-1.schema.json` at the repository root.
+    """
+    from importlib import resources
+
+    text = resources.files("sopkit").joinpath("data", "sopkit-1.schema.json").read_text("utf-8")
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from sopkit.fmt import write_atomically
+
+    if output.exists():
+        write_atomically(output, text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}")
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:

@@ -19,6 +19,15 @@ class SourceFile(NamedTuple):
     real: str
 
 
+def shown(path: str | os.PathLike[str]) -> str:
+    """A path as users want to read it: relative when it is below the working directory."""
+    try:
+        relative = os.path.relpath(os.path.realpath(path), os.path.realpath(os.getcwd()))
+    except ValueError:
+        return os.fspath(path)
+    return os.fspath(path) if relative.startswith("..") else relative
+
+
 def discover(paths: Iterable[str]) -> list[SourceFile]:
     """Files given, and `*.yaml`/`*.yml` below folders given, sorted and without repeats."""
     found: dict[str, SourceFile] = {}

@@ -8,7 +8,7 @@ including the contract's implicit `next`) is resolved here and only here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from enum import StrEnum
 from typing import ClassVar, NamedTuple
@@ -253,3 +253,28 @@ class SopRefs(NamedTuple):
     @classmethod
     def of(cls, sop: Sop) -> SopRefs:
         return cls(sop.path, sop.id, sop.where.value("id"), sop.calls, sop.related)
+
+
+_POSITIONS = frozenset(
+    {"at", "where", "label_at", "target_at", "description_at", "definition_at", "id_at", "path"}
+)
+
+
+def content_of(value: object) -> object:
+    """What a model says, without where it was written: equal before and after `fmt`."""
+    if isinstance(value, Loc):
+        return None
+    if is_dataclass(value) and not isinstance(value, type):
+        names = [f.name for f in fields(value)]
+    elif isinstance(value, tuple) and hasattr(value, "_fields"):
+        names = list(value._fields)
+    elif isinstance(value, list | tuple):
+        return tuple(content_of(item) for item in value)
+    elif isinstance(value, dict):
+        return tuple(sorted((str(k), content_of(v)) for k, v in value.items()))
+    else:
+        return value
+    return (
+        type(value).__name__,
+        tuple((name, content_of(getattr(value, name))) for name in names if name not in _POSITIONS),
+    )

@@ -34,7 +34,8 @@ def _join(values: list[Md], separator: str) -> Md:
     return Md(separator.join(values))
 
 
-def environment(user_templates: Path | None = None) -> jinja2.Environment:
+def environment(user_templates: Path | None = None, markdown: bool = True) -> jinja2.Environment:
+    """Templates for Markdown pages, or (markdown=False) for YAML, where values pass `yaml`."""
     packaged = str(resources.files("sopkit.templates"))
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None and user_templates.is_dir():
@@ -44,7 +45,7 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # Markdown is escaped by `_finalize`, not as HTML
-        finalize=_finalize,
+        finalize=_finalize if markdown else None,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -1,0 +1,245 @@
+"""`sopkit fmt`: one canonical layout, every comment kept, meaning never changed.
+
+Round-trip YAML (ruamel) puts keys in the contract's order and indents by two
+spaces; quotes are kept as written, so `"Yes"` stays a string. ruamel hangs
+the comment lines that stand *before* a key on the end of the previous key's
+value, so reordering moves each key's leading comments along with it.
+
+Two checks guard every write: the result must load into the same model
+(positions aside) and keep every comment line; otherwise the file is left
+alone and reported. Writes are atomic: a temporary file beside the original,
+the original's mode, then a rename.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark, YAMLError
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+from ruamel.yaml.tokens import CommentToken
+
+from sopkit.build import CHANGE_FIELDS, KINDS, KPI_FIELDS, NODE_FIELDS, TOP_FIELDS, build_sop
+from sopkit.loader import load_text
+from sopkit.model import content_of
+
+
+@dataclass(frozen=True)
+class Formatted:
+    path: str
+    original: str
+    formatted: str | None  # None when the file could not be formatted
+    reason: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.formatted is not None and self.formatted != self.original
+
+    def diff(self) -> str:
+        if self.formatted is None:
+            return ""
+        return "".join(
+            difflib.unified_diff(
+                self.original.splitlines(keepends=True),
+                self.formatted.splitlines(keepends=True),
+                f"a/{self.path.lstrip('/')}",
+                f"b/{self.path.lstrip('/')}",
+            )
+        )
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.version = None
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096  # never re-wrap anybody's sentences
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def format_text(text: str, path: str) -> Formatted:
+    """Format one file's text; refuse (formatted=None) rather than risk a change of meaning."""
+    before = load_text(text, path)
+    if not before.readable or before.root is None:
+        return Formatted(path, text, None, "it has YAML errors; fix them first")
+    try:
+        data = _yaml().load(text)
+    except YAMLError as exc:
+        return Formatted(path, text, None, f"round-trip loading failed: {exc}")
+    if not isinstance(data, CommentedMap):
+        return Formatted(path, text, None, "it is not a mapping")
+    _canonicalise(data)
+    out = io.StringIO()
+    _yaml().dump(data, out)
+    result = out.getvalue()
+    if text.startswith("\ufeff"):
+        result = result.lstrip("\ufeff")
+    problem = _changed_meaning(text, result, path)
+    if problem:
+        return Formatted(path, text, None, problem)
+    return Formatted(path, text, result)
+
+
+def _changed_meaning(original: str, result: str, path: str) -> str:
+    after = load_text(result, path)
+    if not after.readable:
+        return "formatting would break the YAML; the file was left as it is"
+    old_model = content_of(build_sop(load_text(original, path).root, path)[0])
+    new_model = content_of(build_sop(after.root, path)[0])
+    if old_model != new_model:
+        return "formatting would change the SOP's meaning; the file was left as it is"
+    if sorted(_comments(original)) != sorted(_comments(result)):
+        return "formatting would lose a comment; the file was left as it is"
+    return ""
+
+
+def _comments(text: str) -> list[str]:
+    found = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            found.append(stripped)
+        elif " #" in line:
+            found.append(line[line.index(" #") + 1 :].strip())
+    return found
+
+
+# -- key order ----------------------------------------------------------------
+
+
+def _canonicalise(top: CommentedMap) -> None:
+    for node in top.get("steps") or []:
+        if isinstance(node, CommentedMap):
+            kind = next((k for k in node if k in KINDS), "step")
+            _reorder(node, NODE_FIELDS[kind] + KINDS)
+    for field, order in (("kpis", KPI_FIELDS), ("changelog", CHANGE_FIELDS)):
+        for entry in top.get(field) or []:
+            if isinstance(entry, CommentedMap):
+                _reorder(entry, order)
+    _reorder(top, TOP_FIELDS, top=True)
+
+
+def _prepend_to_document(top: CommentedMap, text: str) -> None:
+    """Add comment lines after the file's opening comments (before its first key)."""
+    if top.ca.comment is None:
+        top.ca.comment = [None, []]
+    while len(top.ca.comment) < 2:
+        top.ca.comment.append([])
+    if top.ca.comment[1] is None:
+        top.ca.comment[1] = []
+    for line in text.splitlines(keepends=True):
+        top.ca.comment[1].append(CommentToken(line.lstrip(" "), CommentMark(0), None))
+
+
+def _reorder(mapping: CommentedMap, order: Sequence[str], top: bool = False) -> None:
+    """Put keys in `order` (unknown keys last, as written), each with its leading comments."""
+    keys = list(mapping)
+    rank: dict[str, int] = {}
+    for position, name in enumerate(order):
+        rank.setdefault(name, position)
+    wanted = sorted(keys, key=lambda k: (rank.get(str(k), len(rank)), keys.index(k)))
+    if wanted == keys:
+        return
+    leading = {key: _take_trailing(_last_holder(mapping, prev)) for prev, key in pairwise(keys)}
+    tail = _take_trailing(_last_holder(mapping, keys[-1]))
+    for key in wanted:
+        mapping.move_to_end(key)
+    # A key that moves to the front has no key before it to hold its comments:
+    # at the top of the file they join the file's opening comments; elsewhere
+    # they go to the key that now follows it, so nothing is lost.
+    carried = leading.pop(wanted[0], "")
+    if top and carried:
+        _prepend_to_document(mapping, carried)
+        carried = ""
+    for prev, key in pairwise(wanted):
+        _give_trailing(_last_holder(mapping, prev), carried + leading.get(key, ""))
+        carried = ""
+    _give_trailing(_last_holder(mapping, wanted[-1]), carried + tail)
+
+
+Holder = tuple[Any, Any, int]  # (container, key or index, slot of the comment token)
+
+
+def _last_holder(container: Any, key: Any) -> Holder:
+    """Where ruamel keeps the comments that follow `container[key]`: its deepest last item."""
+    value = container[key]
+    if isinstance(value, CommentedMap) and len(value):
+        return _last_holder(value, list(value)[-1])
+    if isinstance(value, CommentedSeq) and len(value):
+        return _last_holder(value, len(value) - 1)
+    return container, key, 0 if isinstance(container, CommentedSeq) else 2
+
+
+def _take_trailing(holder: Holder) -> str:
+    container, key, slot = holder
+    entry = container.ca.items.get(key)
+    token = entry[slot] if entry and len(entry) > slot else None
+    if not isinstance(token, CommentToken):
+        return ""
+    value = token.value
+    cut = value.find("\n")
+    if cut < 0:
+        return ""
+    token.value = value[: cut + 1]
+    return value[cut + 1 :]
+
+
+def _give_trailing(holder: Holder, text: str) -> None:
+    if not text:
+        return
+    container, key, slot = holder
+    entry = container.ca.items.setdefault(key, [None] * (slot + 2))
+    while len(entry) <= slot:
+        entry.append(None)
+    token = entry[slot]
+    if isinstance(token, CommentToken):
+        token.value = (token.value if token.value.endswith("\n") else token.value + "\n") + text
+    else:
+        # A block scalar (`|`, `>`) has ended its line already; anything else has not.
+        ended = isinstance(container[key], LiteralScalarString | FoldedScalarString)
+        entry[slot] = CommentToken(("" if ended else "\n") + text, CommentMark(0), None)
+
+
+# -- files ---------------------------------------------------------------------
+
+
+def format_files(paths: Iterable[tuple[str, str]]) -> list[Formatted]:
+    """(display path, real path) pairs -> their formatting, nothing written yet."""
+    results = []
+    for display, real in paths:
+        data = Path(real).read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            results.append(Formatted(display, "", None, "it is not valid UTF-8"))
+            continue
+        results.append(format_text(text, display))
+    return results
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace a file's content all at once, keeping its permission bits."""
+    mode = path.stat().st_mode & 0o7777
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".sopkit-tmp",
+                                         dir=path.parent)  # fmt: skip
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

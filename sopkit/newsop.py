@@ -1,0 +1,77 @@
+"""`sopkit new`: a SOP file from a template, valid from its first second."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from sopkit.config import Config
+from sopkit.discovery import discover, shown
+from sopkit.errors import ExitCode, SopkitError
+from sopkit.loader import load_bytes
+from sopkit.render.labels import labels_for
+from sopkit.render.templates import environment
+from sopkit.values import is_language_tag, is_valid_id
+
+SCHEMA_FILE = "sopkit-1.schema.json"
+
+_STARTERS = {
+    "en": ("Describe the first thing to do", "The request is handled", "Support agent"),
+    "el": ("Περιγράψτε το πρώτο βήμα", "Το αίτημα ολοκληρώθηκε", "Εκπρόσωπος εξυπηρέτησης"),
+    "sl": ("Opišite prvi korak", "Zahtevek je rešen", "Predstavnik službe za stranke"),
+}
+
+
+class ExistsError(SopkitError):
+    exit_code = ExitCode.PROBLEMS
+
+
+def _existing_ids(folder: Path) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    if not folder.is_dir():
+        return ids
+    for source in discover([shown(folder)]):
+        document = load_bytes(Path(source.real).read_bytes(), source.display)
+        root = document.root
+        for key, value in getattr(root, "value", []) if document.readable else []:
+            if getattr(key, "value", None) == "id":
+                ids.setdefault(str(getattr(value, "value", "")), source.display)
+    return ids
+
+
+def create_sop(
+    config: Config, *, sop_id: str, title: str, department: str, language: str,
+    folder: Path | None,
+) -> Path:  # fmt: skip
+    if not is_valid_id(sop_id):
+        raise SopkitError(
+            f"'{sop_id}' is not a valid SOP id: start with a letter or digit, then letters, "
+            "digits, '.', '_' or '-' (at most 64 characters)"
+        )
+    if not is_language_tag(language):
+        raise SopkitError(f"--language '{language}' is not a BCP 47 tag (en, el, sl, sl-SI)")
+    for label, value in (("--title", title), ("--department", department)):
+        if not value.strip():
+            raise SopkitError(f"{label} must not be empty")
+    target_folder = folder or config.source
+    path = target_folder / f"{sop_id}.yaml"
+    if path.exists():
+        raise ExistsError(f"{shown(path)} already exists; sopkit new never overwrites a file")
+    taken = _existing_ids(config.source) | _existing_ids(target_folder)
+    if sop_id in taken:
+        raise ExistsError(f"the SOP id '{sop_id}' is already used by {taken[sop_id]}")
+    step, outcome, agent = _STARTERS.get(language.split("-")[0], _STARTERS["en"])
+    labels = labels_for(language)
+    env = environment(config.templates, markdown=False)
+    env.filters["yaml"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    schema = os.path.relpath(config.root / SCHEMA_FILE, target_folder.resolve())
+    text = env.get_template("new.yaml.j2").render(
+        id=sop_id, title=title, department=department, language=language, schema=schema,
+        owner="Your Name <you@example.com>", agent=agent, first_step=step, outcome=outcome,
+        purpose=f"{labels['purpose']}: why this procedure exists and who it is for.",
+    )  # fmt: skip
+    target_folder.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
+        handle.write(text)
+    return Path(shown(path))

@@ -1,0 +1,211 @@
+"""`sopkit fmt`: canonical layout, comments kept, meaning kept, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sopkit import fmt
+from sopkit.build import build_sop
+from sopkit.fmt import format_text
+from sopkit.loader import load_text
+from sopkit.model import content_of
+from tests.conftest import RunCli, WriteFile
+
+MESSY = """\
+# Escalation, as the team wrote it
+steps:
+  # the first thing to do
+  - step: Log the ticket   # within 5 minutes
+    role: agent
+    id: log
+
+  # the question
+  - branches:
+      "Yes": done   # solved at once
+      "No": log
+    id: solved
+    decision: Solved?
+  - {id: done, end: Closed}
+title: Escalating a ticket
+# who owns it
+owner: Maria <maria@example.com>
+id: CS-ESC-9
+department: Support
+purpose: |
+  Why we escalate.
+roles: {agent: Agent}
+"""
+
+CANONICAL = """\
+# Escalation, as the team wrote it
+id: CS-ESC-9
+title: Escalating a ticket
+department: Support
+purpose: |
+  Why we escalate.
+# who owns it
+owner: Maria <maria@example.com>
+roles: {agent: Agent}
+steps:
+  # the first thing to do
+  - id: log
+    step: Log the ticket   # within 5 minutes
+    role: agent
+
+  # the question
+  - id: solved
+    decision: Solved?
+    branches:
+      "Yes": done   # solved at once
+      "No": log
+  - {id: done, end: Closed}
+"""
+
+
+def test_a_messy_file_gets_the_canonical_layout() -> None:
+    result = format_text(MESSY, "messy.yaml")
+    assert result.reason == ""
+    assert result.formatted == CANONICAL
+    assert format_text(CANONICAL, "c.yaml").formatted == CANONICAL  # idempotent
+
+
+def test_check_and_diff_write_nothing_and_exit_1(cli: RunCli, write: WriteFile) -> None:
+    path = write("sops/a.yaml", MESSY)
+    checked = cli("fmt", "--check")
+    assert checked.exit_code == 1
+    assert "would reformat sops/a.yaml" in checked.stdout
+    diffed = cli("fmt", "--diff", "sops")
+    assert diffed.exit_code == 1
+    assert "+id: CS-ESC-9" in diffed.stdout
+    assert path.read_text(encoding="utf-8") == MESSY
+    written = cli("fmt")
+    assert written.exit_code == 0
+    assert path.read_text(encoding="utf-8") == CANONICAL
+    assert cli("fmt", "--check").exit_code == 0
+
+
+def test_the_file_mode_is_kept(cli: RunCli, write: WriteFile) -> None:
+    path = write("sops/a.yaml", MESSY)
+    path.chmod(0o640)
+    assert cli("fmt").exit_code == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_a_file_with_yaml_errors_is_left_untouched(cli: RunCli, write: WriteFile) -> None:
+    broken = MESSY.replace("title: Escalating a ticket", "title: Escalating\ntitle: twice")
+    path = write("sops/a.yaml", broken)
+    result = cli("fmt")
+    assert result.exit_code == 1
+    assert "sops/a.yaml: not formatted: it has YAML errors" in result.stderr
+    assert path.read_text(encoding="utf-8") == broken
+
+
+def test_an_interrupted_write_leaves_the_original(
+    write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write("sops/a.yaml", MESSY)
+
+    def crash(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        fmt.write_atomically(path, CANONICAL)
+    assert path.read_text(encoding="utf-8") == MESSY
+    assert [p.name for p in path.parent.iterdir()] == ["a.yaml"]  # no temporary file left
+
+
+def test_the_example_sops_are_formatted(cli: RunCli) -> None:
+    from tests.conftest import SOPS
+
+    assert cli("fmt", "--check", str(SOPS)).exit_code == 0
+
+
+# -- properties ----------------------------------------------------------------
+
+TEXT = st.text(
+    alphabet=st.characters(
+        whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters=" αβγΔčšžĆ"
+    ),
+    min_size=1,
+    max_size=20,
+).map(lambda t: t.strip() or "x")
+COMMENT = st.text(alphabet="abc αβ čš 123", min_size=1, max_size=12).map(lambda t: "# " + t.strip())
+
+
+@st.composite
+def sops(draw: st.DrawFn) -> str:
+    """A valid SOP with its keys in random order and comments in random places."""
+    count = draw(st.integers(2, 7))
+    ids = [f"n{i}" for i in range(count)]
+    nodes = []
+    for index, node_id in enumerate(ids[:-1]):
+        fields = [f"id: {node_id}"]
+        if draw(st.booleans()) and index + 2 < count:
+            fields += [f'decision: "{draw(TEXT)}?"', "branches:",
+                       f'  "Yes": {ids[index + 1]}', f'  "No": {ids[-1]}']  # fmt: skip
+            fields = [fields[0], fields[1], "\n    ".join(fields[2:])]
+        else:
+            fields += [f'step: "{draw(TEXT)}"', f"duration: {draw(st.integers(1, 90))}m"]
+        nodes.append(draw(st.permutations(fields)))
+    nodes.append(draw(st.permutations([f"id: {ids[-1]}", f'end: "{draw(TEXT)}"'])))
+    top = [
+        f'title: "{draw(TEXT)}"', "id: P-1", f'department: "{draw(TEXT)}"',
+        "purpose: |\n  " + draw(TEXT), 'owner: "O <o@example.com>"', 'version: "1.0"',
+    ]  # fmt: skip
+    lines = list(draw(st.permutations(top)))
+    body = ["steps:"]
+    for node in nodes:
+        first, *rest = node
+        body.append(f"  - {first}")
+        body.extend(f"    {field}" for field in rest)
+    lines.extend(body)
+    for _ in range(draw(st.integers(0, 4))):  # comments on their own line, at any depth
+        at = draw(st.integers(0, len(lines)))
+        indent = " " * (len(lines[at - 1]) - len(lines[at - 1].lstrip())) if at else ""
+        lines.insert(at, indent.replace("- ", "  ") + draw(COMMENT))
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sops())
+def test_fmt_keeps_meaning_and_comments_and_is_idempotent(source: str) -> None:
+    before = load_text(source, "p.yaml")
+    assert before.readable, source
+    result = format_text(source, "p.yaml")
+    assert result.formatted is not None, (result.reason, source)
+    after = load_text(result.formatted, "p.yaml")
+    assert content_of(build_sop(after.root, "p.yaml")[0]) == content_of(
+        build_sop(before.root, "p.yaml")[0]
+    )
+    assert sorted(fmt._comments(result.formatted)) == sorted(fmt._comments(source))
+    assert format_text(result.formatted, "p.yaml").formatted == result.formatted
+
+
+def test_content_ignores_positions_only(tmp_path: Path) -> None:
+    one = build_sop(
+        load_text(
+            "id: A\ntitle: T\ndepartment: D\npurpose: P\nsteps:\n  - {id: a, end: E}\n", "x"
+        ).root,
+        "x",
+    )[0]
+    two = build_sop(
+        load_text(
+            "title: T\nid: A\ndepartment: D\npurpose: P\nsteps:\n- id: a\n  end: E\n", "y"
+        ).root,
+        "y",
+    )[0]
+    three = build_sop(
+        load_text(
+            "title: T\nid: A\ndepartment: D\npurpose: P\nsteps:\n- id: a\n  end: F\n", "y"
+        ).root,
+        "y",
+    )[0]
+    assert content_of(one) == content_of(two)
+    assert content_of(one) != content_of(three)
