@@ -1,7 +1,8 @@
 """`sopkit fmt`: one canonical layout, every comment kept, meaning never changed.
 
-Round-trip YAML (ruamel) puts keys in the contract's order and indents by two
-spaces; quotes are kept as written, so `"Yes"` stays a string. ruamel hangs
+Round-trip YAML (ruamel) puts keys in the contract's order, indents by two
+spaces and quotes values only where a reader needs it: `"Yes"`, `"1.0"` and
+anything YAML 1.1 or 1.2 would not read as text keep their quotes. ruamel hangs
 the comment lines that stand *before* a key on the end of the previous key's
 value, so reordering moves each key's leading comments along with it.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import difflib
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,7 +28,14 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark, YAMLError
-from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+from ruamel.yaml.resolver import implicit_resolvers
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    PlainScalarString,
+    SingleQuotedScalarString,
+)
 from ruamel.yaml.tokens import CommentToken
 
 from sopkit.build import CHANGE_FIELDS, KINDS, KPI_FIELDS, NODE_FIELDS, TOP_FIELDS, build_sop
@@ -104,21 +113,58 @@ def _changed_meaning(original: str, result: str, path: str) -> str:
     return ""
 
 
+_QUOTED_TEXT = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^']|'')*'""")
+
+
 def _comments(text: str) -> list[str]:
+    """Comment lines and end-of-line comments, ignoring `#` inside quoted values."""
     found = []
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("#"):
             found.append(stripped)
-        elif " #" in line:
-            found.append(line[line.index(" #") + 1 :].strip())
+            continue
+        bare = _QUOTED_TEXT.sub(lambda m: "_" * len(m.group(0)), line)
+        if " #" in bare:
+            found.append(line[bare.index(" #") + 1 :].strip())
     return found
 
 
 # -- key order ----------------------------------------------------------------
 
 
+# Every implicit type of YAML 1.1 and 1.2: a text that looks like one of these
+# (`Yes`, `on`, `1.0`, `2026-01-15`, `~`) keeps its quotes, for every reader.
+_NOT_TEXT = tuple(
+    regexp for versions, tag, regexp, _ in implicit_resolvers if not tag.endswith(":str")
+)
+
+
+def _needs_quotes(text: str) -> bool:
+    if not text or text != text.strip() or "\n" in text or "\t" in text:
+        return True
+    return any(regexp.match(text) for regexp in _NOT_TEXT)
+
+
+def _drop_needless_quotes(value: Any) -> None:
+    """Quoted values that read the same unquoted lose their quotes (keys keep theirs)."""
+    if isinstance(value, CommentedMap):
+        for key in value:
+            item = value[key]
+            if isinstance(item, _QUOTED) and not _needs_quotes(str(item)):
+                value[key] = PlainScalarString(str(item))
+            else:
+                _drop_needless_quotes(item)
+    elif isinstance(value, CommentedSeq):
+        for index, item in enumerate(value):
+            if isinstance(item, _QUOTED) and not _needs_quotes(str(item)):
+                value[index] = PlainScalarString(str(item))
+            else:
+                _drop_needless_quotes(item)
+
+
 def _canonicalise(top: CommentedMap) -> None:
+    _drop_needless_quotes(top)
     for node in top.get("steps") or []:
         if isinstance(node, CommentedMap):
             kind = next((k for k in node if k in KINDS), "step")
@@ -168,6 +214,7 @@ def _reorder(mapping: CommentedMap, order: Sequence[str], top: bool = False) -> 
     _give_trailing(_last_holder(mapping, wanted[-1]), carried + tail)
 
 
+_QUOTED = (DoubleQuotedScalarString, SingleQuotedScalarString)
 Holder = tuple[Any, Any, int]  # (container, key or index, slot of the comment token)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from sopkit.config import Config
 from sopkit.discovery import discover, shown
 from sopkit.errors import ExitCode, SopkitError
+from sopkit.fmt import format_text
 from sopkit.loader import load_bytes
 from sopkit.render.labels import labels_for
 from sopkit.render.templates import environment
@@ -71,6 +72,7 @@ def create_sop(
         owner="Your Name <you@example.com>", agent=agent, first_step=step, outcome=outcome,
         purpose=f"{labels['purpose']}: why this procedure exists and who it is for.",
     )  # fmt: skip
+    text = format_text(text, str(path)).formatted or text  # canonical from the start
     target_folder.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
         handle.write(text)

@@ -131,7 +131,7 @@ def test_the_example_sops_are_formatted(cli: RunCli) -> None:
 
 TEXT = st.text(
     alphabet=st.characters(
-        whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters=" αβγΔčšžĆ"
+        whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters=" αβγΔčšžĆ#:'-"
     ),
     min_size=1,
     max_size=20,
