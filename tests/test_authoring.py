@@ -51,11 +51,15 @@ def test_schema_command_prints_a_valid_2020_12_schema(cli: RunCli, workdir: Path
     assert json.loads((workdir / "sopkit-1.schema.json").read_text(encoding="utf-8")) == printed
 
 
-def test_every_field_has_a_description(schema: dict[str, Any]) -> None:
-    for name, spec in schema["properties"].items():
+def test_every_field_has_a_description_and_examples(schema: dict[str, Any]) -> None:
+    fields = list(schema["properties"].items())
+    for kind in schema["properties"]["steps"]["items"]["oneOf"]:
+        fields += list(kind["properties"].items())
+    for name, spec in fields:
         assert spec.get("description"), f"{name} has no description"
-    step = schema["properties"]["steps"]["items"]["oneOf"][0]
-    assert all(spec.get("description") for spec in step["properties"].values())
+        assert spec.get("examples"), f"{name} has no examples"
+        for example in spec["examples"]:
+            jsonschema.Draft202012Validator(spec).validate(example)
 
 
 @pytest.mark.parametrize(
