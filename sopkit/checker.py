@@ -80,6 +80,7 @@ class _Job:
     rules: tuple[str, ...]
     full: bool
     keep_model: bool
+    max_nodes: int = 40
 
 
 def analyse(job: _Job) -> FileReport:
@@ -99,7 +100,7 @@ def analyse(job: _Job) -> FileReport:
     if sop is None:
         return FileReport(path, findings, None)
     if job.full:
-        context = SopContext(job.today, document.text)
+        context = SopContext(job.today, document.text, max_nodes=job.max_nodes)
         wanted = set(job.rules)
         for rule, check in sop_rules():
             if rule.name in wanted:
@@ -141,7 +142,9 @@ def check(
     reported = {t.real for t in targets}
     context_files = [f for f in _source_folder_files(config) if f.real not in reported]
     active = [r.name for r in RULES.values() if options.enabled(r, config)]
-    jobs = [_Job(t, options.today, tuple(active), True, keep_models) for t in targets]
+    jobs = [
+        _Job(t, options.today, tuple(active), True, keep_models, config.max_nodes) for t in targets
+    ]
     jobs += [_Job(f, options.today, (), False, False) for f in context_files]
     reports = _run_jobs(jobs)
     own = reports[: len(targets)]

@@ -479,6 +479,109 @@ def schema(
     typer.echo(f"wrote {output}")
 
 
+SourceOption = Annotated[
+    Path | None,
+    typer.Option("--source", help="Look SOP ids up in this folder (default: the source folder)."),
+]
+SopArgument = Annotated[str, typer.Argument(metavar="SOP", help="A SOP file, or a SOP id.")]
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+@friendly_errors
+def paths(
+    sop: SopArgument,
+    source: SourceOption = None,
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Stop after this many paths.")
+    ] = 1000,
+) -> None:
+    """Every scenario a procedure allows: each path from start to an end.
+
+    A loop is gone round at most once. Each path shows its decisions' answers and
+    its total expected time; paths over the SOP's SLA are marked. Exit 1 when
+    there were more paths than --limit.
+
+    Example:
+
+      sopkit paths CS-ESC-002
+    """
+    from sopkit.analysis import all_paths
+    from sopkit.config import load_config
+    from sopkit.lookup import find
+    from sopkit.reports import paths_json, paths_text
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    chosen, _ = find(sop, source or config.source)
+    search = all_paths(chosen, limit)
+    render = paths_json if output_format is ReportFormat.json else paths_text
+    sys.stdout.write(render(chosen, search))
+    if search.truncated:
+        _stderr(
+            f"stopped after {len(search.paths)} paths: {chosen.id} has more than that; "
+            "raise --limit to see more, or split the procedure"
+        )
+        raise typer.Exit(1)
+
+
+class StatsFormat(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+class StatsSort(StrEnum):
+    sop_id = "id"
+    steps = "steps"
+    decisions = "decisions"
+    paths = "paths"
+    longest = "longest"
+    time = "time"
+    complexity = "complexity"
+
+
+_SORT_FIELDS = {
+    "id": "sop_id", "steps": "steps", "decisions": "decisions", "paths": "paths",
+    "longest": "longest_nodes", "time": "longest_seconds", "complexity": "complexity",
+}  # fmt: skip
+
+
+@app.command()
+@friendly_errors
+def stats(
+    paths_: PathsArgument = None,
+    output_format: Annotated[StatsFormat, typer.Option("--format", "-f")] = StatsFormat.text,
+    sort: Annotated[StatsSort, typer.Option("--sort", help="Sort by this column.")] = (
+        StatsSort.sop_id
+    ),
+) -> None:
+    """How big and how tangled each procedure is, and the total.
+
+    Columns: steps, decisions, ends, sop: calls, paths (capped at 1000, shown as
+    1000+), the longest path in nodes and in time, and cyclomatic complexity.
+    SOPs over `max_nodes` (config, default 40) are flagged.
+    """
+    from sopkit.analysis import stats_of
+    from sopkit.config import load_config
+    from sopkit.discovery import discover
+    from sopkit.lookup import load_sop
+    from sopkit.reports import stats_csv, stats_json, stats_text
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    rows = [stats_of(load_sop(f.display)) for f in discover(default_paths(paths_, config.source))]
+    key = _SORT_FIELDS[sort.value]
+    rows.sort(key=lambda r: (getattr(r, key), r.sop_id), reverse=key != "sop_id")
+    formatter = {"text": stats_text, "json": stats_json, "csv": stats_csv}[output_format.value]
+    sys.stdout.write(formatter(rows, config.max_nodes))
+
+
 def _progress_printer() -> Callable[[str, int, int], None]:
     def show(stage: str, done: int, total: int) -> None:
         sys.stderr.write(f"\r{stage}: {done}/{total}" + ("\n" if done >= total else ""))

@@ -39,6 +39,7 @@ class Config:
     html: bool = False
     png: bool = False
     templates: Path | None = None
+    max_nodes: int = 40
 
     def severity(self, rule: str, default: Severity) -> Severity:
         return self.severities.get(rule, default)
@@ -81,7 +82,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 _KEYS = (
     "source", "output", "language", "today", "rules", "font", "flowchart",
-    "direction", "html", "png", "templates",
+    "direction", "html", "png", "templates", "max_nodes",
 )  # fmt: skip
 
 
@@ -119,6 +120,9 @@ def parse_config(table: Mapping[str, Any], path: Path, known_rules: Mapping[str,
         if today is None:
             raise fail("today", "must be a date, YYYY-MM-DD")
     templates = root / text("templates", "templates") if "templates" in table else None
+    max_nodes = table.get("max_nodes", 40)
+    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
+        raise fail("max_nodes", "must be a whole number of at least 1")
     return Config(
         root=root,
         file=path,
@@ -133,6 +137,7 @@ def parse_config(table: Mapping[str, Any], path: Path, known_rules: Mapping[str,
         html=flag("html"),
         png=flag("png"),
         templates=templates,
+        max_nodes=max_nodes,
     )
 
 

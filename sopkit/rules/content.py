@@ -160,3 +160,25 @@ def sla_exceeded(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
             sop.where.value("sla"),
             f"the longest path takes {format_seconds(total)}, over the SLA of {sop.sla.text}",
         )
+
+
+@sop_rule("too-many-nodes", Severity.OFF)
+def too_many_nodes(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+    """The SOP has more nodes than `max_nodes` in the config (default 40); off unless enabled.
+
+    A procedure that does not fit on a page is hard to follow on the phone and
+    hard to keep current: split it, and let the parts call each other with `sop:`.
+    Turn it on in sopkit.toml: `[rules] too-many-nodes = "warning"`, and set
+    `max_nodes = 30` to choose the limit.
+
+    Bad: one SOP of 60 steps covering triage, escalation and refunds.
+
+    Good: three SOPs of 20 steps, the first calling the others with `sop:`.
+    """
+    if len(sop.nodes) > ctx.max_nodes:
+        yield Finding(
+            "too-many-nodes",
+            sop.where.value("steps"),
+            f"{len(sop.nodes)} nodes, more than max_nodes = {ctx.max_nodes}; "
+            "split the procedure and call the parts with `sop:`",
+        )

@@ -29,6 +29,7 @@ class SopContext:
     today: date
     text: str
     _lines: list[str] = field(default_factory=list)
+    max_nodes: int = 40
 
     @property
     def lines(self) -> list[str]:

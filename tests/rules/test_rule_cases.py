@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 
 from sopkit.checker import CheckOptions, check
 from sopkit.config import Config
+from sopkit.problems import Severity
 from sopkit.rules import RULES
 
 CASES = Path(__file__).parent / "cases"
@@ -46,7 +47,9 @@ def run_case(doc: dict[str, Any], case: dict[str, Any], root: Path) -> list[str]
         target.write_text(text, encoding="utf-8")
     named = [str(source / name) for name in case.get("check", [])] or [str(source)]
     today = doc.get("today", DEFAULT_TODAY)
-    config = Config(root=root, source=source)
+    severities = {doc["rule"]: Severity(doc["severity"])} if "severity" in doc else {}
+    config = Config(root=root, source=source, severities=severities,
+                    max_nodes=doc.get("max_nodes", 40))  # fmt: skip
     result = check(named, config, CheckOptions(today=today))
     single = "files" not in case
     found = []

@@ -1,0 +1,64 @@
+"""Find SOPs by path or by id, for the commands that work on one procedure."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sopkit.build import build_sop
+from sopkit.discovery import discover, shown
+from sopkit.errors import NoInputError, SopkitError
+from sopkit.loader import load_bytes
+from sopkit.model import Sop
+from sopkit.values import did_you_mean
+
+
+@dataclass(frozen=True)
+class Library:
+    """Every SOP that loads cleanly from a folder, by id."""
+
+    sops: Mapping[str, Sop]
+
+    def get(self, sop_id: str) -> Sop | None:
+        return self.sops.get(sop_id)
+
+
+def load_sop(path: str, text: bytes | None = None) -> Sop:
+    """One SOP from a file (or from given bytes, e.g. a git revision); broken files refused."""
+    data = Path(path).read_bytes() if text is None else text
+    document = load_bytes(data, path)
+    sop, findings = build_sop(document.root, path) if document.readable else (None, [])
+    problems = [*document.findings, *findings]
+    if sop is None or any(f.rule in ("yaml-syntax", "schema", "node-kind") for f in problems):
+        first = problems[0] if problems else None
+        where = f":{first.loc.line}:{first.loc.column}: {first.message}" if first else ""
+        raise SopkitError(f"{path}{where}", hint=f"fix it first: sopkit check {path}")
+    return sop
+
+
+def library(source: Path) -> Library:
+    sops: dict[str, Sop] = {}
+    if source.is_dir():
+        for file in discover([shown(source)]):
+            try:
+                sop = load_sop(file.display)
+            except SopkitError:
+                continue  # `sopkit check` reports it; here it is simply not available
+            sops.setdefault(sop.id, sop)
+    return Library(sops)
+
+
+def find(reference: str, source: Path) -> tuple[Sop, Library]:
+    """A SOP by file path or by id in the source folder, with the library it can call into."""
+    found = library(source)
+    if os.path.isfile(reference):
+        sop = load_sop(reference)
+        return sop, Library({**found.sops, sop.id: sop})
+    known = found.get(reference)
+    if known is None:
+        hint = did_you_mean(reference, found.sops)
+        where = shown(source) if source.is_dir() else f"{source} (no such folder)"
+        raise NoInputError(f"'{reference}' is neither a SOP file nor a SOP id in {where}{hint}")
+    return known, found
