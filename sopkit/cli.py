@@ -582,6 +582,78 @@ def stats(
     sys.stdout.write(formatter(rows, config.max_nodes))
 
 
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+@friendly_errors
+def diff(
+    old: Annotated[str, typer.Argument(help="The old SOP (file or id), or the SOP with --rev.")],
+    new: Annotated[str | None, typer.Argument(help="The new SOP (file or id).")] = None,
+    rev: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rev",
+            help="Compare with this git revision (once: it against the working tree; "
+            "twice: the first against the second).",
+        ),
+    ] = None,
+    output_format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    source: SourceOption = None,
+) -> None:
+    """A change to a procedure as a change to the process, not to YAML lines.
+
+    Steps and decisions added, removed or reworded (matched by node id), branches
+    rewired, roles and durations changed, metadata changed (owner, SLA, review
+    date, version, ...). Warns when the process changed but `version` or
+    `changelog` did not. `--format markdown` is ready to paste into a pull request.
+
+    Examples:
+
+      sopkit diff old/escalation.yaml sops/escalation.yaml
+
+      sopkit diff CS-ESC-002 --rev HEAD~1            # the working tree against a commit
+
+      sopkit diff sops/escalation.yaml --rev v1 --rev v2
+    """
+    from sopkit.config import load_config
+    from sopkit.lookup import find, load_sop
+    from sopkit.procdiff import FORMATS, diff_sops
+    from sopkit.revisions import read_at_revision
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    folder = source or config.source
+
+    def path_of(reference: str) -> str:
+        return reference if os.path.isfile(reference) else find(reference, folder)[0].path
+
+    revisions = rev or []
+    if len(revisions) > 2 or (revisions and new is not None) or (not revisions and new is None):
+        raise SopkitError(
+            "give two SOPs (OLD NEW), or one SOP with --rev REV (against the working tree) "
+            "or with --rev OLD_REV --rev NEW_REV"
+        )
+    if not revisions:
+        assert new is not None
+        before, after = load_sop(path_of(old)), load_sop(path_of(new))
+    else:
+        path = path_of(old)
+        before = load_sop(f"{path}@{revisions[0]}", read_at_revision(path, revisions[0]))
+        if len(revisions) == 2:
+            after = load_sop(f"{path}@{revisions[1]}", read_at_revision(path, revisions[1]))
+        else:
+            after = load_sop(path)
+    result = diff_sops(before, after)
+    sys.stdout.write(FORMATS[output_format.value](result))
+    if output_format is not DiffFormat.markdown:
+        for warning in result.warnings:
+            _stderr(f"warning: {warning}")
+
+
 def _progress_printer() -> Callable[[str, int, int], None]:
     def show(stage: str, done: int, total: int) -> None:
         sys.stderr.write(f"\r{stage}: {done}/{total}" + ("\n" if done >= total else ""))
