@@ -654,6 +654,42 @@ def diff(
             _stderr(f"warning: {warning}")
 
 
+@app.command()
+@friendly_errors
+def walk(
+    sop: SopArgument,
+    answers: Annotated[
+        str | None,
+        typer.Option(
+            "--answers",
+            metavar="A,B,...",
+            help="Walk without asking: the answers to the decisions, in order "
+            "(labels or numbers). For scripts and tests.",
+        ),
+    ] = None,
+    source: SourceOption = None,
+) -> None:
+    """Practise a procedure in the terminal, one step at a time.
+
+    Enter moves on, a number answers a decision, b goes back one step, q or
+    Ctrl-C stops. A `sop:` step walks you through the procedure it calls and
+    brings you back. At the end: the path you took and its expected time.
+
+    Example:
+
+      sopkit walk CS-ESC-002
+    """
+    from sopkit.config import load_config
+    from sopkit.lookup import find
+    from sopkit.rules import RULES
+    from sopkit.walker import run_walk
+
+    config = load_config(known_rules=RULES)
+    chosen, library = find(sop, source or config.source)
+    scripted = [a.strip() for a in answers.split(",")] if answers is not None else None
+    raise typer.Exit(run_walk(chosen, library, scripted, color=use_color()))
+
+
 def _progress_printer() -> Callable[[str, int, int], None]:
     def show(stage: str, done: int, total: int) -> None:
         sys.stderr.write(f"\r{stage}: {done}/{total}" + ("\n" if done >= total else ""))

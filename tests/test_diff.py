@@ -54,7 +54,8 @@ def test_no_change(cli: RunCli) -> None:
 
 
 def test_markdown_escapes_user_text(cli: RunCli, tmp_path: Path) -> None:
-    old = "id: X\ntitle: T\ndepartment: D\npurpose: P\nsteps:\n  - {id: a_b, end: 'Done <b>*now*</b>'}\n"
+    old = "id: X\ntitle: T\ndepartment: D\npurpose: P\nsteps:\n"
+    old += "  - {id: a_b, end: 'Done <b>*now*</b>'}\n"
     (tmp_path / "old.yaml").write_text(old, encoding="utf-8")
     (tmp_path / "new.yaml").write_text(old.replace("now", "later"), encoding="utf-8")
     result = cli("diff", str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"), "-f", "markdown")

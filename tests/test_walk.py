@@ -1,0 +1,117 @@
+"""`sopkit walk` driven for real through a pseudo-terminal, in English and Greek."""
+
+from __future__ import annotations
+
+import sys
+
+import pexpect
+import pytest
+
+from tests.conftest import EXAMPLES, RunCli, python_env
+
+
+def spawn(sop_id: str) -> pexpect.spawn:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "sopkit", "walk", sop_id, "--source", str(EXAMPLES)],
+        encoding="utf-8",
+        timeout=15,
+        env=python_env(),
+        dimensions=(50, 200),
+    )
+    return child
+
+
+def finish(child: pexpect.spawn) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    return int(child.exitstatus if child.exitstatus is not None else -1)
+
+
+def test_english_full_run_with_a_decision_and_going_back() -> None:
+    child = spawn("CS-ESC-001")
+    child.expect("Log the request as a ticket and acknowledge it")
+    child.expect(r"\[Enter: next")
+    child.sendline("")
+    child.expect("Is the answer in the knowledge base\\?")
+    child.expect("1\\) Yes")
+    child.sendline("maybe")
+    child.expect("Not an answer here. Valid answers: 1\\) Yes \\| 2\\) No")
+    child.sendline("b")  # back to the first step
+    child.expect("Log the request as a ticket")
+    child.sendline("")
+    child.expect("knowledge base")
+    child.sendline("2")
+    child.expect("Is the customer a VIP or is the SLA at risk\\?")
+    child.sendline("no")
+    child.expect("Investigate and answer the customer")
+    child.sendline("")
+    child.expect("Outcome: Customer confirms the request is solved")
+    child.sendline("")
+    child.expect("Path taken: receive → known \\[No\\] → vip \\[No\\] → specialist → solved")
+    child.expect("Total expected time: 4h5m")
+    assert finish(child) == 0
+
+
+def test_greek_walk_steps_into_a_called_sop_and_returns() -> None:
+    child = spawn("CS-COMP-002")
+    child.expect("Διαδικασία: .*Διαχείριση παραπόνου πελάτη")
+    child.expect("Ακούστε ενεργητικά και καταγράψτε το παράπονο")
+    child.expect("Enter: επόμενο")
+    child.sendline("")
+    child.expect("Μπορεί να λυθεί στην πρώτη επαφή;")
+    child.sendline("2")  # Όχι
+    child.expect("Κλιμακώστε στον υπεύθυνο βάρδιας")
+    child.expect("Αυτό το βήμα ακολουθεί άλλη διαδικασία: Escalating a customer request")
+    child.sendline("")
+    child.expect("Log the request as a ticket")  # inside CS-ESC-001, in its own language
+    child.sendline("")
+    child.expect("knowledge base")
+    child.sendline("1")
+    child.expect("Send the knowledge-base article")
+    child.sendline("")
+    child.expect("Outcome: Customer confirms the request is solved")
+    child.sendline("")
+    child.expect("Πίσω στη διαδικασία: Διαχείριση παραπόνου πελάτη")
+    child.expect("Στείλτε έρευνα CSAT")
+    child.sendline("")
+    child.expect("Το παράπονο έκλεισε")
+    child.sendline("")
+    child.expect("Διαδρομή: listen → simple \\[Όχι\\] → escalate → receive → known \\[Yes\\]")
+    child.expect("Συνολικός αναμενόμενος χρόνος: 25m")
+    assert finish(child) == 0
+
+
+@pytest.mark.parametrize(
+    ("sop_id", "stopped"), [("CS-ESC-001", "Stopped"), ("CS-COMP-002", "Διακόπηκε")]
+)
+def test_ctrl_c_stops_cleanly(sop_id: str, stopped: str) -> None:
+    child = spawn(sop_id)
+    child.expect(r"\[")
+    child.sendintr()
+    child.expect(stopped)
+    assert finish(child) == 130
+
+
+def test_q_quits(cli: RunCli) -> None:
+    child = spawn("CS-CALL-003")
+    child.expect("Pozdravite stranko")
+    child.sendline("q")
+    child.expect("Ustavljeno")
+    assert finish(child) == 130
+
+
+def test_scripted_answers(cli: RunCli) -> None:
+    result = cli("walk", "CS-ESC-001", "--source", str(EXAMPLES), "--answers", "No,Yes")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-2:] == [
+        "Path taken: receive → known [No] → vip [Yes] → lead → specialist → solved",
+        "Total expected time: 4h35m",
+    ]
+    wrong = cli("walk", "CS-ESC-001", "--source", str(EXAMPLES), "--answers", "Perhaps")
+    assert wrong.exit_code == 1
+    assert "'Perhaps' is not an answer" in wrong.stderr
+    assert "1) Yes | 2) No" in wrong.stderr
+    unknown = cli("walk", "CS-ESC-01", "--source", str(EXAMPLES))
+    assert unknown.exit_code == 2
+    assert "did you mean 'CS-ESC-001'?" in unknown.stderr
