@@ -11,7 +11,7 @@ from tests.conftest import EXAMPLES, RunCli, python_env
 
 
 def spawn(sop_id: str) -> pexpect.spawn:
-    child = pexpect.spawn(
+    return pexpect.spawn(
         sys.executable,
         ["-m", "sopkit", "walk", sop_id, "--source", str(EXAMPLES)],
         encoding="utf-8",
@@ -19,7 +19,6 @@ def spawn(sop_id: str) -> pexpect.spawn:
         env=python_env(),
         dimensions=(50, 200),
     )
-    return child
 
 
 def finish(child: pexpect.spawn) -> int:
