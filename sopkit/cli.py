@@ -283,6 +283,13 @@ def render(
         str | None, typer.Option("--font", help="Flowchart font (default DejaVu Sans).")
     ] = None,
     png: Annotated[bool, typer.Option("--png", help="Also write a PNG of each flowchart.")] = False,
+    html: Annotated[
+        bool,
+        typer.Option(
+            "--html",
+            help="Also write the handbook as a website in <output>/site/ (offline search).",
+        ),
+    ] = False,
     check_only: Annotated[
         bool,
         typer.Option(
@@ -330,6 +337,7 @@ def render(
             direction=direction.value if direction else config.direction,
         ),
         png=png or config.png,
+        html=html or config.html,
         check_only=check_only,
         templates=config.templates,
         ignore=parse_rule_list(ignore, "--ignore") or frozenset(),
@@ -688,6 +696,62 @@ def walk(
     chosen, library = find(sop, source or config.source)
     scripted = [a.strip() for a in answers.split(",")] if answers is not None else None
     raise typer.Exit(run_walk(chosen, library, scripted, color=use_color()))
+
+
+@app.command()
+@friendly_errors
+def serve(
+    paths: PathsArgument = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="The handbook folder (config `output`).")
+    ] = None,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Preview the HTML handbook at http://127.0.0.1:8000/ while you edit; Ctrl-C stops.
+
+    Renders with --html, serves <output>/site/, and renders again whenever a SOP
+    file changes. Problems are printed; the last good handbook stays served.
+    """
+    import threading
+
+    from sopkit.config import load_config
+    from sopkit.render.handbook import RenderOptions
+    from sopkit.render.handbook import render as run_render
+    from sopkit.rules import RULES
+    from sopkit.serve import serve as run_server
+
+    config = load_config(known_rules=RULES)
+    out = output or config.output
+    sources = default_paths(paths, config.source)
+
+    def rebuild() -> None:
+        options = RenderOptions(out=out, today=config.today or date.today(),
+                                language=config.language, html=True,
+                                templates=config.templates)  # fmt: skip
+        try:
+            result = run_render(sources, config, options)
+        except SopkitError as exc:
+            _stderr(f"error: {exc.message}")
+            return
+        from sopkit.formats import Style, format_text
+
+        if result.check.problems:
+            sys.stderr.write(format_text(result.check, Style(quiet=True)))
+        _stderr("not rebuilt: fix the errors above" if result.refused else f"rebuilt {out}")
+
+    rebuild()
+    if not (out / "site" / "index.html").is_file():
+        raise SopkitError("nothing to serve: the handbook could not be rendered")
+    _stderr(f"serving {out / 'site'} at http://{host}:{port}/ (Ctrl-C to stop)")
+    stop = threading.Event()
+    try:
+        run_server(out / "site", host, port, sources, rebuild, stop)
+    except OSError as exc:
+        raise SopkitError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    except KeyboardInterrupt:
+        stop.set()
+        _stderr("stopped")
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:

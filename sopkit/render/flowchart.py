@@ -29,7 +29,7 @@ class ChartStyle:
     font: str = "DejaVu Sans"
     direction: str = "auto"  # auto | LR | TB
     link_suffix: str = ".md"  # how a `sop:` node links to the other SOP's page
-    step_links: bool = False  # link each node to its numbered step (the HTML site)
+    step_links: bool = True  # each node links to its numbered step on the page
 
 
 def _label(text: str, extra: str | None = None) -> str:

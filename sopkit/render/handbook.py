@@ -40,6 +40,7 @@ class RenderOptions:
     flowchart: str = "graphviz"
     chart: ChartStyle = field(default_factory=ChartStyle)
     png: bool = False
+    html: bool = False
     check_only: bool = False
     templates: Path | None = None
     select: frozenset[str] | None = None
@@ -98,6 +99,10 @@ def render(
     if options.flowchart == "graphviz":
         images = _flowcharts(sops, options, files, cache, result, progress)
     _pages(sops, repo, options, images, files, progress)
+    if options.html:
+        from sopkit.render.site import build_site  # markdown and nh3 only when asked for
+
+        files.update(build_site(sops, files, repo, options.templates))
     result.files = sorted(files)
     if options.check_only:
         result.stale = output.stale(options.out, files)
