@@ -48,6 +48,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "$wanted" > "$stamp"
 fi
 
+# The browser tests of the HTML handbook drive Debian's Chromium (never a downloaded one).
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium ||
+    say "Chromium is missing and could not be installed: the browser tests will fail (apt-get install chromium)"
+fi
+
 if ! command -v dot >/dev/null 2>&1; then
   apt_install graphviz fonts-dejavu-core ||
     say "Graphviz is missing and could not be installed: apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS)"

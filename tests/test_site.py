@@ -1,0 +1,259 @@
+"""The HTML handbook in a real browser: Debian's Chromium driven by Playwright.
+
+The site is rendered from tests/examples plus a hostile SOP, served by a
+local HTTP server on 127.0.0.1, and opened headless. No browser is ever
+downloaded: Playwright launches /usr/bin/chromium (installed by scripts/setup.sh).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+from playwright.sync_api import Browser, Dialog, Page, sync_playwright
+from typer.testing import CliRunner
+
+from sopkit.cli import app
+from tests.conftest import EXAMPLES, TODAY, python_env
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+EVIL = """\
+id: EVIL-1
+title: '<script>alert(1)</script> and <img src=x onerror=alert(1)>'
+department: Security
+owner: O <o@example.com>
+purpose: |
+  Raw <script>alert(2)</script> and [a link](javascript:alert(3)) stay harmless.
+  Also {: onclick="alert(4)" } and <img src=x onerror=alert(5)>.
+steps:
+  - id: a
+    step: '<img src=x onerror=alert(6)>'
+    details: |
+      <script>alert(7)</script> **bold** stays bold.
+  - {id: b, end: 'Done <b onmouseover=alert(8)>x</b>'}
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("site")
+    shutil.copytree(EXAMPLES, work / "sops")
+    (work / "sops" / "evil.yaml").write_text(EVIL, encoding="utf-8")
+    (work / "sopkit.toml").write_text("", encoding="utf-8")
+    cwd = Path.cwd()
+    os.chdir(work)
+    try:
+        result = CliRunner().invoke(
+            app, ["render", "sops", "-o", "out", "--html", "--today", TODAY,
+                  "--ignore", "undefined-acronym"],
+            catch_exceptions=False,
+        )  # fmt: skip
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    return work / "out" / "site"
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    handler = functools.partial(_Quiet, directory=str(site))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: scripts/setup.sh installs it"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def test_search_a_greek_word_and_follow_the_result(page: Page, server: str) -> None:
+    page.goto(server + "index.html")
+    assert page.title() == "Handbook"
+    page.fill("#search", "παραπονο")  # no accent: finds παράπονο
+    first = page.locator("#results a").first
+    first.wait_for()
+    assert first.inner_text().startswith("Διαχείριση παραπόνου πελάτη")  # accented, found
+    first.click()
+    page.wait_for_load_state()
+    assert page.url.startswith(server + "CS-COMP-002.html")
+    assert page.locator("html").get_attribute("lang") == "el"
+    page.fill("#search", "ZAHTEVEK")  # case-blind, Slovenian
+    page.fill("#search", "pozdravite")
+    assert page.locator("#results a").count() >= 1
+
+
+def test_a_sop_node_in_the_flowchart_opens_the_called_sop(page: Page, server: str) -> None:
+    page.goto(server + "CS-CALL-003.html")
+    node = page.locator('figure.flowchart svg a[*|href="CS-COMP-002.html"]')
+    node.click()
+    page.wait_for_load_state()
+    assert page.url == server + "CS-COMP-002.html"
+    assert page.locator("h1").inner_text() == "Διαχείριση παραπόνου πελάτη"
+
+
+def test_a_step_node_links_to_its_numbered_step(page: Page, server: str) -> None:
+    page.goto(server + "CS-ESC-001.html")
+    page.locator('figure.flowchart svg a[*|href="#step-4"]').click()
+    assert page.url.endswith("#step-4")
+
+
+def test_hostile_text_fires_no_dialog(page: Page, server: str) -> None:
+    dialogs: list[str] = []
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
+    page.goto(server + "EVIL-1.html")
+    page.wait_for_timeout(300)
+    page.hover("main")
+    page.fill("#search", "script")
+    page.wait_for_timeout(200)
+    assert dialogs == []
+    heading = page.locator("h1").inner_text()
+    assert heading == "<script>alert(1)</script> and <img src=x onerror=alert(1)>"
+    assert page.locator("main script, main img, main [onerror], main [onclick]").count() == 0
+    assert page.locator('main a[href^="javascript"]').count() == 0
+    assert page.locator("main strong", has_text="bold").count() == 1
+
+
+def test_every_internal_link_resolves(page: Page, server: str) -> None:
+    seen: set[str] = set()
+    queue = [server + "index.html"]
+    while queue:
+        url = queue.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200, url
+        if not url.endswith(".html"):
+            continue
+        page.goto(url)
+        hrefs = page.eval_on_selector_all(
+            "a[href], svg a, link[href], script[src]",
+            "els => els.map(e => e.getAttribute('href') || e.getAttribute('xlink:href') "
+            "|| e.getAttribute('src')).filter(Boolean)",
+        )
+        for href in hrefs:
+            target = urldefrag(urljoin(url, href))[0]
+            if urlparse(target).netloc == urlparse(server).netloc:
+                queue.append(target)
+    assert len(seen) > 10
+    assert server + "glossary.html" in seen
+    assert server + "roles/agent.html" in seen
+
+
+def test_no_external_assets(site: Path) -> None:
+    for file in site.rglob("*.html"):
+        text = file.read_text(encoding="utf-8")
+        assert 'src="http' not in text, file
+        assert 'href="http' not in text.split("</header>")[0], file
+
+
+def test_screenshots_of_the_index_and_a_sop_page(page: Page, server: str, tmp_path: Path) -> None:
+    page.goto(server + "index.html")
+    page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
+    page.goto(server + "CS-ESC-001.html")
+    page.screenshot(path=str(tmp_path / "CS-ESC-001.png"), full_page=True)
+    for name in ("index.png", "CS-ESC-001.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+    page.set_viewport_size({"width": 375, "height": 800})  # a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+
+
+def test_works_from_file_urls(page: Page, site: Path) -> None:
+    page.goto((site / "index.html").as_uri())
+    page.fill("#search", "knowledge")
+    page.locator("#results a").first.click()
+    page.wait_for_load_state()
+    assert page.url.startswith((site / "CS-ESC-001.html").as_uri())
+
+
+def test_serve_rebuilds_when_a_sop_changes(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "sops")
+    (tmp_path / "sopkit.toml").write_text("", encoding="utf-8")
+    with socket_port() as port:
+        pass
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sopkit", "serve", "--port", str(port)],
+        cwd=tmp_path, env=python_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/CS-CALL-003.html"
+        assert "Sprejem telefonskega klica" in fetch_until(url, "Sprejem")
+        source = tmp_path / "sops" / "klic.sl.yaml"
+        text = source.read_text(encoding="utf-8")
+        source.write_text(text.replace("Sprejem telefonskega klica", "Sprejem klica"), "utf-8")
+        assert "<h1" in fetch_until(url, "Sprejem klica</h1>")
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=10)
+    assert b"rebuilt" in errors
+    assert b"Traceback" not in errors
+
+
+def fetch_until(url: str, needle: str, seconds: float = 20) -> str:
+    deadline = time.monotonic() + seconds
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                last = str(response.read().decode("utf-8"))
+            if needle in last:
+                return last
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{needle!r} never appeared at {url}; last page: {last[:200]!r}")
+
+
+class socket_port:
+    """A free TCP port on 127.0.0.1."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return int(self.sock.getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
