@@ -38,6 +38,7 @@ id: EVIL-1
 title: '<script>alert(1)</script> and <img src=x onerror=alert(1)>'
 department: Security
 owner: O <o@example.com>
+review_by: 2026-01-01
 purpose: |
   Raw <script>alert(2)</script> and [a link](javascript:alert(3)) stay harmless.
   Also {: onclick="alert(4)" } and <img src=x onerror=alert(5)>.
@@ -257,3 +258,40 @@ class socket_port:
 
     def __exit__(self, *exc: object) -> None:
         self.sock.close()
+
+
+def test_review_overdue_badge(page: Page, server: str) -> None:
+    page.goto(server + "EVIL-1.html")
+    assert page.locator(".badge.overdue").is_visible()
+    page.goto(server + "CS-ESC-001.html")
+    assert page.locator(".badge.overdue").count() == 0
+
+
+def test_a_printed_sop_fits_a4(page: Page, server: str, tmp_path: Path) -> None:
+    page.goto(server + "CS-ESC-001.html")
+    page.emulate_media(media="print")
+    assert page.locator("header.site").is_hidden()
+    chart = page.locator("figure.flowchart svg").bounding_box()
+    assert chart is not None
+    mm = 96 / 25.4  # CSS pixels per millimetre
+    assert chart["width"] <= (210 - 30) * mm + 1  # A4 width less the page margins
+    assert chart["height"] <= 240 * mm + 1
+    pdf = page.pdf(format="A4")
+    (tmp_path / "CS-ESC-001.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF")
+
+
+def test_user_templates_come_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "sops")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "base.html.j2").write_text(
+        '{% extends "sopkit/base.html.j2" %}{% block footer %}Acme support handbook{% endblock %}',
+        encoding="utf-8",
+    )
+    (tmp_path / "sopkit.toml").write_text('templates = "mine"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["render", "--html", "--today", TODAY])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "handbook" / "site" / "CS-ESC-001.html").read_text(encoding="utf-8")
+    assert "Acme support handbook" in page
+    assert "<h1" in page  # the packaged page template still did its work

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import markdown
 import nh3
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, select_autoescape
 from markdown.extensions.toc import slugify_unicode
 from markupsafe import Markup
 
 from sopkit.model import Sop
 from sopkit.render.context import Repository, term_anchor
 from sopkit.render.labels import labels_for
+from sopkit.render.templates import template_loader
 
 SITE = "site"
 _TAGS = nh3.ALLOWED_TAGS | {"a"}
@@ -73,10 +74,8 @@ class Page:
 
 
 def _environment(user_templates: Path | None) -> Environment:
-    folders = [str(user_templates)] if user_templates and user_templates.is_dir() else []
-    folders.append(str(resources.files("sopkit.templates")))
     return Environment(
-        loader=FileSystemLoader(folders),
+        loader=template_loader(user_templates),
         autoescape=select_autoescape(default=True, default_for_string=True),
         keep_trailing_newline=True,
         trim_blocks=True,

@@ -34,15 +34,21 @@ def _join(values: list[Md], separator: str) -> Md:
     return Md(separator.join(values))
 
 
-def environment(user_templates: Path | None = None, markdown: bool = True) -> jinja2.Environment:
-    """Templates for Markdown pages, or (markdown=False) for YAML, where values pass `yaml`."""
-    packaged = str(resources.files("sopkit.templates"))
+def template_loader(user_templates: Path | None) -> jinja2.BaseLoader:
+    """The user's folder first, then sopkit's; sopkit's also as `sopkit/<name>`, so that a
+    user's `base.html.j2` can extend `sopkit/base.html.j2` and change only a block."""
+    packaged = jinja2.FileSystemLoader(str(resources.files("sopkit.templates")))
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None and user_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(user_templates)))
-    loaders.append(jinja2.FileSystemLoader(packaged))
+    loaders += [packaged, jinja2.PrefixLoader({"sopkit": packaged})]
+    return jinja2.ChoiceLoader(loaders)
+
+
+def environment(user_templates: Path | None = None, markdown: bool = True) -> jinja2.Environment:
+    """Templates for Markdown pages, or (markdown=False) for YAML, where values pass `yaml`."""
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=template_loader(user_templates),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # Markdown is escaped by `_finalize`, not as HTML
         finalize=_finalize if markdown else None,
