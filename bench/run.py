@@ -13,6 +13,7 @@ With --render, also:
   dot floor    the real `dot` laying out the same graphs as two batched processes
   cold         `sopkit render` into an empty folder
   warm         `sopkit render` again, nothing changed
+  html         the same two with --html; the HTML step is the difference
 Each figure is the median wall time of --repeat runs (single-file: 21 runs).
 Bytecode is compiled first, as it is for any installed package.
 """
@@ -129,8 +130,17 @@ def render_figures(corpus: Path, out: Path, check: float, env: dict[str, str]) -
     print(f"  {'dot floor: two batched dot processes':<45} {dot_floor:7.3f} s")
     print(f"  {'sopkit render, cold':<45} {cold:7.3f} s")
     print(f"  {'sopkit render, warm (nothing changed)':<45} {warm:7.3f} s")
+    site = out / "handbook-html"
+    shutil.rmtree(site, ignore_errors=True)
+    html_command = [*command[:4], str(site), *command[5:], "--html"]
+    cold_html = median_seconds(html_command, 1, env)
+    warm_html = median_seconds(html_command, 3, env)
+    print(f"  {'sopkit render --html, cold':<45} {cold_html:7.3f} s")
+    print(f"  {'sopkit render --html, warm':<45} {warm_html:7.3f} s")
     print(f"  cold render / dot floor     {cold / dot_floor:5.2f}x   (goal <= 1.5x)")
     print(f"  warm render / check         {warm / check:5.2f}x   (goal <= 1.2x)")
+    html_step = cold_html - cold
+    print(f"  HTML step (cold --html - cold) {html_step:6.2f} s (goal: less than the dot step)")
 
 
 if __name__ == "__main__":

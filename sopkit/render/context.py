@@ -270,6 +270,10 @@ class RoleDuty:
     procedure: Md
     step: Md
     text: Md
+    sop_id: str = ""
+    sop_title: str = ""
+    number: int = 0
+    plain: str = ""  # the step's own words, for pages that escape for themselves (HTML)
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,7 @@ class RolePage:
     title: Md
     descriptions: list[Md]
     duties: list[RoleDuty]
+    plain_descriptions: list[str] = field(default_factory=list)
 
 
 def role_pages(sops: Sequence[Sop], repo: Repository) -> list[RolePage]:
@@ -298,6 +303,10 @@ def role_pages(sops: Sequence[Sop], repo: Repository) -> list[RolePage]:
                         procedure=procedure,
                         step=Md(f"[{node.index + 1}](../{sop.id}.md#step-{node.index + 1})"),
                         text=md_text(node.text),
+                        sop_id=sop.id,
+                        sop_title=sop.title,
+                        number=node.index + 1,
+                        plain=node.text,
                     )
                 )
     pages = []
@@ -309,6 +318,7 @@ def role_pages(sops: Sequence[Sop], repo: Repository) -> list[RolePage]:
                 title=md_text(role_id),
                 descriptions=[md_text(d) for d in descriptions.get(role_id, [])],
                 duties=duties.get(role_id, []),
+                plain_descriptions=descriptions.get(role_id, []),
             )
         )
     return pages

@@ -10,6 +10,7 @@ so that it works from `file://` too. No external fonts, scripts or CDNs.
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from markdown.extensions.toc import slugify_unicode
 from markupsafe import Markup
 
 from sopkit.model import Sop
-from sopkit.render.context import Repository, term_anchor
+from sopkit.render.context import Repository, role_pages, term_anchor
 from sopkit.render.labels import labels_for
 from sopkit.render.templates import template_loader
 
@@ -60,6 +61,20 @@ def _convert(markdown_text: str) -> tuple[str, str]:
     toc = str(getattr(converter, "toc", ""))
     clean = nh3.clean(body, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
     return _html_links(clean), nh3.clean(toc, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
+
+
+PARALLEL_FROM = 64
+
+
+def _convert_all(texts: list[str]) -> list[tuple[str, str]]:
+    """Markdown -> clean HTML for many pages, on every core when there are many."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(texts) < PARALLEL_FROM or workers < 2:
+        return [_convert(text) for text in texts]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_convert, texts, chunksize=max(1, len(texts) // (workers * 4))))
 
 
 @dataclass(frozen=True)
@@ -119,10 +134,18 @@ def build_site(
     labels = labels_for(repo.language)
     by_id = {sop.id: sop for sop in sops}
     files: dict[str, bytes] = {}
-    for name, data in sorted(pages.items()):
-        if not name.endswith(".md"):
-            continue
-        body, toc = _convert(data.decode("utf-8"))
+    roles = {role.file: role for role in role_pages(sops, repo)}
+    for role in roles.values():  # sopkit's own tables: straight to HTML, escaped by Jinja
+        file = role.file.removesuffix(".md") + ".html"
+        page = Page(file, "role.html.j2", f"{labels['role']}: {role.role_id}", repo.language, "")
+        files[file] = (
+            env.get_template(page.template)
+            .render(page=page, role=role, body=Markup(""), toc=Markup(""), L=labels, root="../")
+            .encode()
+        )
+    names = [n for n in sorted(pages) if n.endswith(".md") and n not in roles]
+    converted = _convert_all([pages[n].decode("utf-8") for n in names])
+    for name, (body, toc) in zip(names, converted, strict=True):
         stem = name.removesuffix(".md")
         sop = by_id.get(stem)
         if sop is not None:
@@ -140,7 +163,7 @@ def build_site(
             )
         else:
             title = Markup(body.split("</h1>")[0]).striptags() if "</h1>" in body else stem
-            page = Page(f"{stem}.html", "role.html.j2", title, repo.language, body)
+            page = Page(f"{stem}.html", "page.html.j2", title, repo.language, body)
         depth = page.file.count("/")
         html = env.get_template(page.template).render(
             page=page, body=Markup(page.body), toc=Markup(page.toc), L=labels,
