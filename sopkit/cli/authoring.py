@@ -1,0 +1,133 @@
+"""`sopkit fmt`, `sopkit new` and `sopkit schema`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sopkit.cli.common import (
+    PathsArgument,
+    _stderr,
+    app,
+    default_paths,
+    friendly_errors,
+)
+
+
+@app.command(rich_help_panel="Write")
+@friendly_errors
+def fmt(
+    paths: PathsArgument = None,
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 listing files that would change.")
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Write nothing; print what would change as a diff.")
+    ] = False,
+) -> None:
+    """Give SOP files one canonical layout, keeping every comment.
+
+    Keys in the contract's order, two-space indentation, quotes kept as written.
+    A file is only rewritten when the result loads into the same SOP and keeps
+    every comment; files with YAML errors are left untouched and reported.
+
+    Examples:
+
+      sopkit fmt                 # every SOP of the source folder
+
+      sopkit fmt --check         # in CI or pre-commit: exit 1 when a file is not formatted
+    """
+    from sopkit.config import load_config
+    from sopkit.discovery import discover
+    from sopkit.fmt import format_files, write_atomically
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    sources = discover(default_paths(paths, config.source))
+    results = format_files((s.display, s.real) for s in sources)
+    failed = [r for r in results if r.formatted is None]
+    changed = [r for r in results if r.changed]
+    for result in failed:
+        _stderr(f"{result.path}: not formatted: {result.reason}")
+    if diff:
+        sys.stdout.write("".join(r.diff() for r in changed))
+    elif check_only:
+        for result in changed:
+            typer.echo(f"would reformat {result.path}")
+    else:
+        for result, source in zip(results, sources, strict=True):
+            if result.changed and result.formatted is not None:
+                write_atomically(Path(source.real), result.formatted)
+                typer.echo(f"reformatted {result.path}")
+    verb = "would be reformatted" if check_only or diff else "reformatted"
+    _stderr(f"{len(changed)} of {len(results)} files {verb}")
+    if failed or ((check_only or diff) and changed):
+        raise typer.Exit(1)
+
+
+@app.command(rich_help_panel="Write")
+@friendly_errors
+def new(
+    sop_id: Annotated[str, typer.Argument(metavar="ID", help="The new SOP's id, e.g. CS-REF-007.")],
+    title: Annotated[str, typer.Option("--title", help="The SOP's title.")],
+    department: Annotated[str, typer.Option("--department", help="Who follows it.")],
+    language: Annotated[
+        str | None, typer.Option("--language", help="BCP 47 tag: en, el, sl, ...")
+    ] = None,
+    folder: Annotated[
+        Path | None, typer.Option("--dir", help="Where to write it (default: the source folder).")
+    ] = None,
+) -> None:
+    """Start a SOP from a template: valid at once, with the editor modeline for the schema.
+
+    Example:
+
+      sopkit new CS-REF-007 --title "Refunding a double charge" --department "Billing"
+    """
+    from sopkit.config import load_config
+    from sopkit.newsop import create_sop
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    path = create_sop(
+        config,
+        sop_id=sop_id,
+        title=title,
+        department=department,
+        language=language or config.language,
+        folder=folder,
+    )
+    typer.echo(f"created {path}")
+
+
+@app.command(rich_help_panel="Write")
+@friendly_errors
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of the SOP format, for editors.
+
+    With the YAML language server (VS Code, Neovim), start a SOP file with
+
+      # yaml-language-server: $schema=../sopkit-1.schema.json
+
+    after `sopkit schema -o sopkit-1.schema.json` at the repository root.
+    """
+    from importlib import resources
+
+    text = resources.files("sopkit").joinpath("data", "sopkit-1.schema.json").read_text("utf-8")
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from sopkit.fmt import write_atomically
+
+    if output.exists():
+        write_atomically(output, text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}")

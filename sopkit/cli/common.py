@@ -1,0 +1,151 @@
+"""What every command shares: the app, error handling, colours and common options."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+
+from sopkit import __version__
+from sopkit.errors import SopkitError
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+app = typer.Typer(
+    name="sopkit",
+    help=(
+        "Standard Operating Procedures as code.\n\n"
+        "Write SOPs as YAML in git, check them in CI with `sopkit check`, and turn them "
+        "into a handbook for new hires with `sopkit render`.\n\n"
+        "Start with `sopkit check` in a repository that has a sops/ folder, "
+        "and `sopkit rules` to see what is checked."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def _stderr(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def friendly_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turn a `SopkitError` into `error: ...` on stderr and its exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return command(*args, **kwargs)
+        except SopkitError as exc:
+            _stderr(f"error: {exc.message}")
+            if exc.hint:
+                _stderr(f"hint: {exc.hint}")
+            raise typer.Exit(int(exc.exit_code)) from None
+
+    return run
+
+
+def use_color(stream: object = None) -> bool:
+    """Colours only on a terminal; NO_COLOR turns them off, FORCE_COLOR on."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    target = stream if stream is not None else sys.stdout
+    isatty = getattr(target, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sopkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Standard Operating Procedures as code."""
+
+
+def parse_today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    from sopkit.values import parse_date
+
+    parsed = parse_date(value)
+    if parsed is None:
+        raise SopkitError(f"--today '{value}' is not a date; write YYYY-MM-DD")
+    return parsed
+
+
+def parse_rule_list(value: str | None, option: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    from sopkit.rules import RULES
+    from sopkit.values import did_you_mean
+
+    names = frozenset(part.strip() for part in value.split(",") if part.strip())
+    for name in sorted(names):
+        if name not in RULES:
+            raise SopkitError(
+                f"{option}: '{name}' is not a rule{did_you_mean(name, RULES)}",
+                hint="`sopkit rules` lists them all",
+            )
+    return names
+
+
+def default_paths(paths: list[str] | None, source: Path) -> list[str]:
+    """The paths given, else the source folder, shown relative to here when it is below here."""
+    from sopkit.discovery import shown
+
+    return paths or [shown(source)]
+
+
+PathsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="SOP files or folders (searched recursively for *.yaml and *.yml). "
+        "Default: the configured source folder (sops/).",
+        show_default=False,
+    ),
+]
+TodayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="The date that review-overdue compares with (default: the config's `today`, "
+        "else the clock). Pin it in CI for reproducible results.",
+    ),
+]
+
+
+SourceOption = Annotated[
+    Path | None,
+    typer.Option("--source", help="Look SOP ids up in this folder (default: the source folder)."),
+]
+SopArgument = Annotated[str, typer.Argument(metavar="SOP", help="A SOP file, or a SOP id.")]

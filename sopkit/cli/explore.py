@@ -1,0 +1,226 @@
+"""`sopkit paths`, `sopkit stats`, `sopkit diff` and `sopkit walk`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from sopkit.cli.common import (
+    PathsArgument,
+    SopArgument,
+    SourceOption,
+    _stderr,
+    app,
+    default_paths,
+    friendly_errors,
+    use_color,
+)
+from sopkit.errors import SopkitError
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command(rich_help_panel="Learn and review")
+@friendly_errors
+def paths(
+    sop: SopArgument,
+    source: SourceOption = None,
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Stop after this many paths.")
+    ] = 1000,
+) -> None:
+    """Every scenario a procedure allows: each path from start to an end.
+
+    A loop is gone round at most once. Each path shows its decisions' answers and
+    its total expected time; paths over the SOP's SLA are marked. Exit 1 when
+    there were more paths than --limit.
+
+    Example:
+
+      sopkit paths CS-ESC-002
+    """
+    from sopkit.analysis import all_paths
+    from sopkit.config import load_config
+    from sopkit.lookup import find
+    from sopkit.reports import paths_json, paths_text
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    chosen, _ = find(sop, source or config.source)
+    search = all_paths(chosen, limit)
+    render = paths_json if output_format is ReportFormat.json else paths_text
+    sys.stdout.write(render(chosen, search))
+    if search.truncated:
+        _stderr(
+            f"stopped after {len(search.paths)} paths: {chosen.id} has more than that; "
+            "raise --limit to see more, or split the procedure"
+        )
+        raise typer.Exit(1)
+
+
+class StatsFormat(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+class StatsSort(StrEnum):
+    sop_id = "id"
+    steps = "steps"
+    decisions = "decisions"
+    paths = "paths"
+    longest = "longest"
+    time = "time"
+    complexity = "complexity"
+
+
+_SORT_FIELDS = {
+    "id": "sop_id", "steps": "steps", "decisions": "decisions", "paths": "paths",
+    "longest": "longest_nodes", "time": "longest_seconds", "complexity": "complexity",
+}  # fmt: skip
+
+
+@app.command(rich_help_panel="Learn and review")
+@friendly_errors
+def stats(
+    paths_: PathsArgument = None,
+    output_format: Annotated[StatsFormat, typer.Option("--format", "-f")] = StatsFormat.text,
+    sort: Annotated[StatsSort, typer.Option("--sort", help="Sort by this column.")] = (
+        StatsSort.sop_id
+    ),
+) -> None:
+    """How big and how tangled each procedure is, and the total.
+
+    Columns: steps, decisions, ends, sop: calls, paths (capped at 1000, shown as
+    1000+), the longest path in nodes and in time, and cyclomatic complexity.
+    SOPs over `max_nodes` (config, default 40) are flagged.
+    """
+    from sopkit.analysis import stats_of
+    from sopkit.config import load_config
+    from sopkit.discovery import discover
+    from sopkit.lookup import load_sop
+    from sopkit.reports import stats_csv, stats_json, stats_text
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    rows = [stats_of(load_sop(f.display)) for f in discover(default_paths(paths_, config.source))]
+    key = _SORT_FIELDS[sort.value]
+    rows.sort(key=lambda r: (getattr(r, key), r.sop_id), reverse=key != "sop_id")
+    formatter = {"text": stats_text, "json": stats_json, "csv": stats_csv}[output_format.value]
+    sys.stdout.write(formatter(rows, config.max_nodes))
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command(rich_help_panel="Learn and review")
+@friendly_errors
+def diff(
+    old: Annotated[str, typer.Argument(help="The old SOP (file or id), or the SOP with --rev.")],
+    new: Annotated[str | None, typer.Argument(help="The new SOP (file or id).")] = None,
+    rev: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rev",
+            help="Compare with this git revision (once: it against the working tree; "
+            "twice: the first against the second).",
+        ),
+    ] = None,
+    output_format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    source: SourceOption = None,
+) -> None:
+    """A change to a procedure as a change to the process, not to YAML lines.
+
+    Steps and decisions added, removed or reworded (matched by node id), branches
+    rewired, roles and durations changed, metadata changed (owner, SLA, review
+    date, version, ...). Warns when the process changed but `version` or
+    `changelog` did not. `--format markdown` is ready to paste into a pull request.
+
+    Examples:
+
+      sopkit diff old/escalation.yaml sops/escalation.yaml
+
+      sopkit diff CS-ESC-002 --rev HEAD~1            # the working tree against a commit
+
+      sopkit diff sops/escalation.yaml --rev v1 --rev v2
+    """
+    from sopkit.config import load_config
+    from sopkit.lookup import find, load_sop
+    from sopkit.procdiff import FORMATS, diff_sops
+    from sopkit.revisions import read_at_revision
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    folder = source or config.source
+
+    def path_of(reference: str) -> str:
+        return reference if os.path.isfile(reference) else find(reference, folder)[0].path
+
+    revisions = rev or []
+    if len(revisions) > 2 or (revisions and new is not None) or (not revisions and new is None):
+        raise SopkitError(
+            "give two SOPs (OLD NEW), or one SOP with --rev REV (against the working tree) "
+            "or with --rev OLD_REV --rev NEW_REV"
+        )
+    if not revisions:
+        assert new is not None
+        before, after = load_sop(path_of(old)), load_sop(path_of(new))
+    else:
+        path = path_of(old)
+        before = load_sop(f"{path}@{revisions[0]}", read_at_revision(path, revisions[0]))
+        if len(revisions) == 2:
+            after = load_sop(f"{path}@{revisions[1]}", read_at_revision(path, revisions[1]))
+        else:
+            after = load_sop(path)
+    result = diff_sops(before, after)
+    sys.stdout.write(FORMATS[output_format.value](result))
+    if output_format is not DiffFormat.markdown:
+        for warning in result.warnings:
+            _stderr(f"warning: {warning}")
+
+
+@app.command(rich_help_panel="Learn and review")
+@friendly_errors
+def walk(
+    sop: SopArgument,
+    answers: Annotated[
+        str | None,
+        typer.Option(
+            "--answers",
+            metavar="A,B,...",
+            help="Walk without asking: the answers to the decisions, in order "
+            "(labels or numbers). For scripts and tests.",
+        ),
+    ] = None,
+    source: SourceOption = None,
+) -> None:
+    """Practise a procedure in the terminal, one step at a time.
+
+    Enter moves on, a number answers a decision, b goes back one step, q or
+    Ctrl-C stops. A `sop:` step walks you through the procedure it calls and
+    brings you back. At the end: the path you took and its expected time.
+
+    Example:
+
+      sopkit walk CS-ESC-002
+    """
+    from sopkit.config import load_config
+    from sopkit.lookup import find
+    from sopkit.rules import RULES
+    from sopkit.walker import run_walk
+
+    config = load_config(known_rules=RULES)
+    chosen, library = find(sop, source or config.source)
+    scripted = [a.strip() for a in answers.split(",")] if answers is not None else None
+    raise typer.Exit(run_walk(chosen, library, scripted, color=use_color()))

@@ -1,0 +1,220 @@
+"""`sopkit render` and `sopkit serve`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sopkit.cli.common import (
+    PathsArgument,
+    TodayOption,
+    _stderr,
+    app,
+    default_paths,
+    friendly_errors,
+    parse_rule_list,
+    parse_today,
+    use_color,
+)
+from sopkit.errors import SopkitError
+
+
+class FlowchartKind(StrEnum):
+    graphviz = "graphviz"
+    mermaid = "mermaid"
+
+
+class Direction(StrEnum):
+    auto = "auto"
+    LR = "LR"
+    TB = "TB"
+
+
+@app.command(rich_help_panel="Handbook")
+@friendly_errors
+def render(
+    paths: PathsArgument = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The handbook folder (default: the config's `output`, handbook/).",
+        ),
+    ] = None,
+    flowchart: Annotated[
+        FlowchartKind | None,
+        typer.Option(
+            "--flowchart",
+            help="graphviz: .dot and .svg files beside each page; mermaid: a ```mermaid block "
+            "in the page, which GitHub draws with no build step.",
+            show_default=False,
+        ),
+    ] = None,
+    direction: Annotated[
+        Direction | None,
+        typer.Option("--direction", help="Flowchart direction; auto picks by the chart's size."),
+    ] = None,
+    font: Annotated[
+        str | None, typer.Option("--font", help="Flowchart font (default DejaVu Sans).")
+    ] = None,
+    png: Annotated[bool, typer.Option("--png", help="Also write a PNG of each flowchart.")] = False,
+    html: Annotated[
+        bool,
+        typer.Option(
+            "--html",
+            help="Also write the handbook as a website in <output>/site/ (offline search).",
+        ),
+    ] = False,
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Write nothing; exit 1 listing the files that differ when the handbook is stale.",
+        ),
+    ] = False,
+    today: TodayOption = None,
+    ignore: Annotated[
+        str | None,
+        typer.Option("--ignore", metavar="RULE,...", help="Do not report these rules."),
+    ] = None,
+) -> None:
+    """Check the SOPs, then write the handbook: pages, flowcharts, index, glossary, roles.
+
+    Per SOP a Markdown page and a flowchart (.dot, .svg), plus an index by
+    department, a combined glossary and a page per role; --html adds a website.
+
+    Refuses to render while `sopkit check` finds errors. Writes only into the output
+    folder, all at once: a failed build leaves the previous handbook as it was.
+
+    Examples:
+
+      sopkit render                        # sops/ into handbook/
+
+      sopkit render sops -o docs/handbook --flowchart mermaid
+
+      sopkit render --check                # in CI: fail when the committed handbook is stale
+    """
+    from sopkit.config import load_config
+    from sopkit.formats import Style, format_text
+    from sopkit.render.flowchart import ChartStyle
+    from sopkit.render.graphviz_run import INSTALL_HINT
+    from sopkit.render.handbook import RenderOptions
+    from sopkit.render.handbook import render as run_render
+    from sopkit.rules import RULES
+
+    config = load_config(known_rules=RULES)
+    out = output or config.output
+    options = RenderOptions(
+        out=out,
+        today=parse_today(today) or config.today or date.today(),
+        language=config.language,
+        flowchart=(flowchart.value if flowchart else config.flowchart),
+        chart=ChartStyle(
+            font=font or config.font,
+            direction=direction.value if direction else config.direction,
+        ),
+        png=png or config.png,
+        html=html or config.html,
+        check_only=check_only,
+        templates=config.templates,
+        ignore=parse_rule_list(ignore, "--ignore") or frozenset(),
+    )
+    progress = _progress_printer() if use_color(sys.stderr) and not os.environ.get("CI") else None
+    result = run_render(
+        default_paths(paths, config.source), config, options, *([progress] if progress else [])
+    )
+    if result.check.problems:
+        sys.stderr.write(format_text(result.check, Style(color=use_color(sys.stderr), quiet=True)))
+    if result.refused:
+        _stderr(f"error: not rendering: {result.check.errors} error(s) must be fixed first")
+        raise typer.Exit(1)
+    if check_only:
+        if result.stale:
+            _stderr(f"the handbook in {out} is stale; run `sopkit render` to update:")
+            for name in result.stale:
+                _stderr(f"  {name}")
+            raise typer.Exit(1)
+        _stderr(f"the handbook in {out} is up to date ({len(result.files)} files)")
+        return
+    if result.unchanged:
+        _stderr(f"{out} is up to date ({len(result.files)} files); nothing to write")
+        return
+    _stderr(f"wrote {len(result.files)} files to {out}")
+    if result.missing_dot:
+        _stderr(f"warning: {INSTALL_HINT}")
+    for sop_id in result.failed_layouts:
+        _stderr(f"error: Graphviz could not lay out the flowchart of {sop_id}; its page has none")
+    if not result.complete:
+        raise typer.Exit(1)
+
+
+@app.command(rich_help_panel="Handbook")
+@friendly_errors
+def serve(
+    paths: PathsArgument = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="The handbook folder (config `output`).")
+    ] = None,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Preview the HTML handbook at http://127.0.0.1:8000/ while you edit; Ctrl-C stops.
+
+    Renders with --html, serves <output>/site/, and renders again whenever a SOP
+    file changes. Problems are printed; the last good handbook stays served.
+    """
+    import threading
+
+    from sopkit.config import load_config
+    from sopkit.render.handbook import RenderOptions
+    from sopkit.render.handbook import render as run_render
+    from sopkit.rules import RULES
+    from sopkit.serve import serve as run_server
+
+    config = load_config(known_rules=RULES)
+    out = output or config.output
+    sources = default_paths(paths, config.source)
+
+    def rebuild() -> None:
+        options = RenderOptions(out=out, today=config.today or date.today(),
+                                language=config.language, html=True,
+                                templates=config.templates)  # fmt: skip
+        try:
+            result = run_render(sources, config, options)
+        except SopkitError as exc:
+            _stderr(f"error: {exc.message}")
+            return
+        from sopkit.formats import Style, format_text
+
+        if result.check.problems:
+            sys.stderr.write(format_text(result.check, Style(quiet=True)))
+        _stderr("not rebuilt: fix the errors above" if result.refused else f"rebuilt {out}")
+
+    rebuild()
+    if not (out / "site" / "index.html").is_file():
+        raise SopkitError("nothing to serve: the handbook could not be rendered")
+    _stderr(f"serving {out / 'site'} at http://{host}:{port}/ (Ctrl-C to stop)")
+    stop = threading.Event()
+    try:
+        run_server(out / "site", host, port, sources, rebuild, stop)
+    except OSError as exc:
+        raise SopkitError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    except KeyboardInterrupt:
+        stop.set()
+        _stderr("stopped")
+
+
+def _progress_printer() -> Callable[[str, int, int], None]:
+    def show(stage: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\r{stage}: {done}/{total}" + ("\n" if done >= total else ""))
+        sys.stderr.flush()
+
+    return show
