@@ -6,19 +6,15 @@ so that the graph rules can still speak about the rest of the procedure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import date
-from typing import TypeVar
-
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sopkit import FORMAT_VERSION
-from sopkit.loader import SCHEMA, loc_of, tag_of
+from sopkit.fields import NULL, FieldReader, Pair, shape_of, where_of
+from sopkit.loader import loc_of, tag_of
 from sopkit.model import (
     Branch,
     Change,
     Decision,
-    Duration,
     End,
     Kpi,
     Ref,
@@ -33,19 +29,11 @@ from sopkit.model import (
 from sopkit.model import Node as SopNode
 from sopkit.problems import FILE_START, Finding, Loc
 from sopkit.values import (
-    did_you_mean,
-    duration_hint,
     is_language_tag,
-    is_valid_id,
-    parse_date,
-    parse_duration,
 )
 
 NODE_KIND = "node-kind"
 
-_T = "tag:yaml.org,2002:"
-NULL, STR, INT, FLOAT, BOOL = _T + "null", _T + "str", _T + "int", _T + "float", _T + "bool"
-NOT_TEXT_TAGS = frozenset({INT, FLOAT, BOOL, _T + "timestamp"})
 
 TOP_FIELDS = (
     "sopkit", "id", "title", "department", "purpose", "owner", "version", "status",
@@ -65,220 +53,10 @@ CHANGE_FIELDS = ("version", "date", "author", "summary")
 ARTICLE = {"step": "a step", "decision": "a decision", "end": "an end"}
 PLURAL = {"step": "steps", "decision": "decisions", "end": "ends"}
 
-Pair = tuple[ScalarNode, Node]
-_V = TypeVar("_V")
-
-
-def _shape(node: Node) -> str:
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    return "a value"
-
-
-class _Builder:
-    def __init__(self) -> None:
-        self.findings: list[Finding] = []
-
-    def problem(self, loc: Loc, message: str, rule: str = SCHEMA) -> None:
-        self.findings.append(Finding(rule, loc, message))
-
-    # -- mappings ---------------------------------------------------------------
-
-    def fields(
-        self,
-        node: MappingNode,
-        allowed: Iterable[str],
-        on_unknown: Callable[[ScalarNode, str], None],
-    ) -> dict[str, Pair]:
-        """Known fields by name; unknown ones go to `on_unknown`. `x-` keys are extensions."""
-        allowed = tuple(allowed)
-        known: dict[str, Pair] = {}
-        for key, value in node.value:
-            if not isinstance(key, ScalarNode):
-                continue  # the loader reported it
-            name = str(key.value)
-            if name in known or name.startswith("x-"):
-                continue  # a duplicate is a yaml-syntax problem already
-            if name in allowed:
-                known[name] = (key, value)
-            else:
-                on_unknown(key, name)
-        return known
-
-    def unknown(self, allowed: tuple[str, ...], where: str) -> Callable[[ScalarNode, str], None]:
-        def report(key: ScalarNode, name: str) -> None:
-            hint = did_you_mean(name, allowed)
-            self.problem(loc_of(key), f"unknown field '{name}'{where}{hint}")
-
-        return report
-
-    def require(self, fields: dict[str, Pair], names: Iterable[str], at: Loc, where: str) -> None:
-        for name in names:
-            if name not in fields:
-                self.problem(at, f"missing required field '{name}'{where}")
-
-    # -- scalar values ----------------------------------------------------------
-
-    def scalar(self, pair: Pair, label: str) -> ScalarNode | None:
-        value = pair[1]
-        if not isinstance(value, ScalarNode):
-            self.problem(loc_of(value), f"{label} must be a single value, not {_shape(value)}")
-            return None
-        if tag_of(value) == NULL or not str(value.value).strip():
-            self.problem(loc_of(pair[0]), f"{label} is empty")
-            return None
-        return value
-
-    def text(self, pair: Pair | None, label: str) -> str | None:
-        """Non-empty text; a bare number, boolean or date is a wrong type."""
-        if pair is None:
-            return None
-        value = self.scalar(pair, label)
-        if value is None:
-            return None
-        if tag_of(value) in NOT_TEXT_TAGS and not value.style:
-            self.problem(
-                loc_of(value),
-                f"{label} must be text, but {value.value} reads as a "
-                f"{tag_of(value).removeprefix(_T)}; put it in quotes",
-            )
-            return None
-        return str(value.value)
-
-    def raw(self, pair: Pair | None, label: str) -> str | None:
-        """A value taken as written (ids, labels, KPI targets)."""
-        if pair is None:
-            return None
-        value = self.scalar(pair, label)
-        return None if value is None else str(value.value).strip()
-
-    def ident(self, pair: Pair | None, label: str) -> str | None:
-        text = self.raw(pair, label)
-        if text is not None and pair is not None and not is_valid_id(text):
-            self.problem(
-                loc_of(pair[1]),
-                f"{label} '{text}' is not a valid id: start with a letter or digit, then use "
-                "only letters, digits, '.', '_' or '-' (at most 64 characters)",
-            )
-        return text
-
-    def parsed(
-        self, pair: Pair | None, label: str, parse: Callable[[str], _V | None], explain: str
-    ) -> _V | None:
-        text = self.raw(pair, label)
-        if text is None or pair is None:
-            return None
-        result = parse(text)
-        if result is None:
-            hint = did_you_mean(text, [s.value for s in Status]) if "{hint}" in explain else ""
-            self.problem(loc_of(pair[1]), f"{label} '{text}' {explain.replace('{hint}', hint)}")
-        return result
-
-    def duration(self, pair: Pair | None, label: str) -> Duration | None:
-        if pair is None:
-            return None
-        value = pair[1]
-        if isinstance(value, ScalarNode) and tag_of(value) in (INT, FLOAT):
-            self.problem(
-                loc_of(value),
-                f"{label} {value.value} has no unit: write it as {value.value}m, "
-                f"{value.value}h, ... (units s m h d w)",
-            )
-            return None
-        text = self.raw(pair, label)
-        if text is None:
-            return None
-        parsed = parse_duration(text)
-        if parsed is None:
-            self.problem(
-                loc_of(value),
-                f"{label} '{text}' is not a duration: write <integer><unit> groups with units "
-                f"s, m, h, d, w (90s, 15m, 1h30m, 2d){duration_hint(text)}",
-            )
-        return parsed
-
-    def date(self, pair: Pair | None, label: str) -> date | None:
-        return self.parsed(
-            pair, label, parse_date, "is not a date: write a real calendar date as YYYY-MM-DD"
-        )
-
-    def version(self, pair: Pair | None, label: str) -> str | None:
-        value = pair[1] if pair is not None else None
-        if isinstance(value, ScalarNode) and tag_of(value) in (INT, FLOAT) and not value.style:
-            self.problem(
-                loc_of(value),
-                f"{label} {value.value} is a number; quote it so it stays as written: "
-                f'{label}: "{value.value}"',
-            )
-            return None
-        return self.text(pair, label)
-
-    # -- collections ------------------------------------------------------------
-
-    def _collection(
-        self, pair: Pair | None, label: str, kind: type[Node], shape: str
-    ) -> Node | None:
-        """The value when it is a collection of `kind`; None when absent, empty or wrong."""
-        if pair is None:
-            return None
-        value = pair[1]
-        if isinstance(value, ScalarNode) and tag_of(value) == NULL:
-            return None
-        if not isinstance(value, kind):
-            self.problem(loc_of(value), f"{label} must be {shape}, not {_shape(value)}")
-            return None
-        return value
-
-    def items(self, pair: Pair | None, label: str) -> list[Node]:
-        value = self._collection(pair, label, SequenceNode, "a list")
-        return list(value.value) if value is not None else []
-
-    def entries(self, pair: Pair | None, label: str) -> list[tuple[ScalarNode, Node]]:
-        value = self._collection(pair, label, MappingNode, "a mapping")
-        if value is None:
-            return []
-        seen: set[str] = set()
-        out = []
-        for key, item in value.value:
-            if isinstance(key, ScalarNode) and str(key.value) not in seen:
-                seen.add(str(key.value))
-                out.append((key, item))
-        return out
-
-    def texts(self, pair: Pair | None, label: str) -> tuple[str, ...]:
-        values = (
-            self.text((_key(pair), item), f"each of {label}") for item in self.items(pair, label)
-        )
-        return tuple(v for v in values if v is not None)
-
-    def refs(self, pair: Pair | None, label: str) -> tuple[Ref, ...]:
-        out = []
-        for item in self.items(pair, label):
-            text = self.raw((_key(pair), item), f"each of {label}")
-            if text is not None:
-                out.append(Ref(text, loc_of(item)))
-        return tuple(out)
-
-
-def _key(pair: Pair | None) -> ScalarNode:
-    assert pair is not None
-    return pair[0]
-
-
-def _where(at: Loc, fields: dict[str, Pair]) -> Where:
-    id_pair = fields.get("id")
-    return Where(
-        at,
-        {name: loc_of(value) for name, (_, value) in fields.items()},
-        loc_of(id_pair[0]) if id_pair is not None else None,
-    )
-
 
 def build_sop(root: Node | None, path: str) -> tuple[Sop | None, list[Finding]]:
     """Build the model of one composed document and the problems found on the way."""
-    b = _Builder()
+    b = FieldReader()
     if root is None or (isinstance(root, ScalarNode) and tag_of(root) == NULL):
         b.problem(
             FILE_START, "the file is empty: a SOP needs id, title, department, purpose and steps"
@@ -288,7 +66,7 @@ def build_sop(root: Node | None, path: str) -> tuple[Sop | None, list[Finding]]:
         b.problem(
             FILE_START,
             "a SOP file must be a mapping of fields (id, title, ...), "
-            f"but this one is {_shape(root)}",
+            f"but this one is {shape_of(root)}",
         )
         return None, b.findings
     top = b.fields(root, TOP_FIELDS, b.unknown(TOP_FIELDS, ""))
@@ -316,7 +94,7 @@ def build_sop(root: Node | None, path: str) -> tuple[Sop | None, list[Finding]]:
         purpose=b.text(top.get("purpose"), "purpose") or "",
         nodes=nodes,
         flow=resolve_flow(nodes, start),
-        where=_where(FILE_START, top),
+        where=where_of(FILE_START, top),
         owner=b.text(top.get("owner"), "owner"),
         version=b.version(top.get("version"), "version"),
         status=status or Status.ACTIVE,
@@ -347,7 +125,7 @@ def _language(text: str) -> str | None:
     return text if is_language_tag(text) else None
 
 
-def _check_format_version(b: _Builder, pair: Pair | None) -> None:
+def _check_format_version(b: FieldReader, pair: Pair | None) -> None:
     text = b.raw(pair, "sopkit")
     if pair is not None and text is not None and text != str(FORMAT_VERSION):
         b.problem(
@@ -356,7 +134,7 @@ def _check_format_version(b: _Builder, pair: Pair | None) -> None:
         )
 
 
-def _roles(b: _Builder, pair: Pair | None) -> tuple[Role, ...]:
+def _roles(b: FieldReader, pair: Pair | None) -> tuple[Role, ...]:
     roles = []
     for key, value in b.entries(pair, "roles"):
         description = b.text((key, value), f"the description of role '{key.value}'")
@@ -364,7 +142,7 @@ def _roles(b: _Builder, pair: Pair | None) -> tuple[Role, ...]:
     return tuple(roles)
 
 
-def _terms(b: _Builder, pair: Pair | None) -> tuple[Term, ...]:
+def _terms(b: FieldReader, pair: Pair | None) -> tuple[Term, ...]:
     terms = []
     for key, value in b.entries(pair, "terms"):
         definition = b.text((key, value), f"the definition of term '{key.value}'")
@@ -373,7 +151,7 @@ def _terms(b: _Builder, pair: Pair | None) -> tuple[Term, ...]:
 
 
 def _records(
-    b: _Builder, pair: Pair | None, label: str, allowed: tuple[str, ...], required: str
+    b: FieldReader, pair: Pair | None, label: str, allowed: tuple[str, ...], required: str
 ) -> list[tuple[dict[str, Pair], Where]]:
     out = []
     for item in b.items(pair, label):
@@ -386,11 +164,11 @@ def _records(
         fields = b.fields(item, allowed, b.unknown(allowed, where_text))
         at = loc_of(item)
         b.require(fields, (required,), at, where_text)
-        out.append((fields, _where(at, fields)))
+        out.append((fields, where_of(at, fields)))
     return out
 
 
-def _kpis(b: _Builder, pair: Pair | None) -> tuple[Kpi, ...]:
+def _kpis(b: FieldReader, pair: Pair | None) -> tuple[Kpi, ...]:
     return tuple(
         Kpi(
             name=b.text(f.get("name"), "the KPI name") or "",
@@ -402,7 +180,7 @@ def _kpis(b: _Builder, pair: Pair | None) -> tuple[Kpi, ...]:
     )
 
 
-def _changelog(b: _Builder, pair: Pair | None) -> tuple[Change, ...]:
+def _changelog(b: FieldReader, pair: Pair | None) -> tuple[Change, ...]:
     return tuple(
         Change(
             summary=b.text(f.get("summary"), "the change summary") or "",
@@ -415,14 +193,14 @@ def _changelog(b: _Builder, pair: Pair | None) -> tuple[Change, ...]:
     )
 
 
-def _nodes(b: _Builder, pair: Pair | None) -> tuple[SopNode, ...]:
+def _nodes(b: FieldReader, pair: Pair | None) -> tuple[SopNode, ...]:
     items = b.items(pair, "steps")
     if pair is not None and not items and isinstance(pair[1], SequenceNode | ScalarNode):
         b.problem(loc_of(pair[0]), "steps is empty: a SOP needs at least one node")
     return tuple(_node(b, index, item) for index, item in enumerate(items))
 
 
-def _node(b: _Builder, index: int, item: Node) -> SopNode:
+def _node(b: FieldReader, index: int, item: Node) -> SopNode:
     at = loc_of(item)
     if not isinstance(item, MappingNode):
         b.problem(
@@ -435,7 +213,7 @@ def _node(b: _Builder, index: int, item: Node) -> SopNode:
     kind = kinds[0] if kinds else "step"
     fields = _fields_of_kind(b, present, kind)
     node_id = b.ident(fields.get("id"), "node id") or ""
-    where = _where(at, fields)
+    where = where_of(at, fields)
     id_at = where.id_key or at
     label = f"node '{node_id}'" if node_id else "this node"
     if "id" not in fields:
@@ -473,7 +251,7 @@ def _node(b: _Builder, index: int, item: Node) -> SopNode:
     )  # fmt: skip
 
 
-def _fields_of_kind(b: _Builder, present: dict[str, Pair], kind: str) -> dict[str, Pair]:
+def _fields_of_kind(b: FieldReader, present: dict[str, Pair], kind: str) -> dict[str, Pair]:
     """The fields a node of this kind may have; the others are reported where they stand."""
     allowed = NODE_FIELDS[kind]
     fields = {}
@@ -490,7 +268,7 @@ def _fields_of_kind(b: _Builder, present: dict[str, Pair], kind: str) -> dict[st
     return fields
 
 
-def _branches(b: _Builder, pair: Pair | None, at: Loc, label: str) -> tuple[Branch, ...]:
+def _branches(b: FieldReader, pair: Pair | None, at: Loc, label: str) -> tuple[Branch, ...]:
     if pair is None:
         b.problem(
             at,
