@@ -18,10 +18,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from sopkit.render.collation import sort_key
 from sopkit.render.output import MANIFEST
 from tests.conftest import EXAMPLES, TODAY, RunCli, WriteFile
+from tests.test_fmt import sops as generated_sops
 
 GOLDEN = Path(__file__).parent / "golden" / "examples"
 NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
@@ -316,3 +318,32 @@ def test_an_unchanged_handbook_is_not_rebuilt(cli: RunCli, workdir: Path) -> Non
     repaired = cli("render", "examples", "-o", "out", "--today", "2027-02-01")
     assert "wrote" in repaired.stderr
     assert (out / "index.md").is_file()
+
+
+@NEEDS_DOT
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(source=generated_sops())
+def test_generated_sops_render_with_every_text_intact(source: str) -> None:
+    import subprocess
+    import tempfile
+    from datetime import date
+
+    from sopkit.build import build_sop
+    from sopkit.loader import load_text
+    from sopkit.render.context import Repository, sop_page
+    from sopkit.render.flowchart import ChartStyle, to_dot
+    from sopkit.render.templates import environment
+
+    sop, _ = build_sop(load_text(source, "g.yaml").root, "g.yaml")
+    assert sop is not None
+    repo = Repository({sop.id: sop.title}, date(2026, 1, 1), "en")
+    page = environment().get_template("sop.md.j2").render(page=sop_page(sop, repo))
+    flat_page = " ".join(re.sub(r"\\(.)", r"\1", html.unescape(page)).split())
+    with tempfile.TemporaryDirectory() as folder:
+        dot_file = Path(folder) / "g.dot"
+        dot_file.write_text(to_dot(sop, ChartStyle(), {}), encoding="utf-8")
+        svg = subprocess.run(["dot", "-Tsvg", str(dot_file)], capture_output=True, check=True)
+    drawn = "".join(svg_text(svg.stdout.decode("utf-8")).split())
+    for node in sop.nodes:
+        assert " ".join(node.text.split()) in flat_page, node.text
+        assert "".join(node.text.split()) in drawn, node.text
