@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from sopkit import rules as _rules  # noqa: F401  (registers every rule)
-from sopkit.build import build_sop
+from sopkit.build import build_sop, refs_only
 from sopkit.config import Config
 from sopkit.discovery import SourceFile, discover
 from sopkit.errors import NoInputError
@@ -35,8 +35,7 @@ PARALLEL_FROM = 48
 """Below this many files, a process pool costs more than it saves."""
 
 
-@dataclass(frozen=True)
-class CheckOptions:
+class CheckOptions(NamedTuple):
     today: date
     select: frozenset[str] | None = None
     ignore: frozenset[str] = frozenset()
@@ -49,17 +48,15 @@ class CheckOptions:
         return config.severity(rule.name, rule.severity) is not Severity.OFF
 
 
-@dataclass
-class FileReport:
+class FileReport(NamedTuple):
     path: str
     findings: list[Finding]
     refs: SopRefs | None
-    suppressions: list[Suppression] = field(default_factory=list)
+    suppressions: Sequence[Suppression] = ()
     sop: Sop | None = None
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     files_checked: int
     problems: tuple[Problem, ...]
     sops: tuple[Sop, ...] = ()
@@ -73,8 +70,7 @@ class CheckResult:
         return sum(p.severity is Severity.WARNING for p in self.problems)
 
 
-@dataclass(frozen=True)
-class _Job:
+class _Job(NamedTuple):
     source: SourceFile
     today: date
     rules: tuple[str, ...]
@@ -95,6 +91,8 @@ def analyse(job: _Job) -> FileReport:
     findings = list(document.findings)
     if not document.readable:
         return FileReport(path, findings, None)
+    if not job.full:  # a source-folder file, read only to resolve ids
+        return FileReport(path, [], refs_only(document.root, path))
     sop, build_findings = build_sop(document.root, path)
     findings.extend(build_findings)
     if sop is None:

@@ -9,7 +9,7 @@ comments), and applied after every rule has run.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import NamedTuple
 
 from sopkit.model import Sop
@@ -73,7 +73,7 @@ def _id_line_spans(sop: Sop) -> dict[int, tuple[int, int]]:
 
 def apply_suppressions(
     findings: Iterable[Finding],
-    suppressions: list[Suppression],
+    suppressions: Sequence[Suppression],
     known_rules: Collection[str],
     active_rules: Collection[str],
 ) -> list[Finding]:

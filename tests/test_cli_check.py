@@ -245,3 +245,13 @@ def test_version_and_help(cli: RunCli) -> None:
     assert cli("--version").stdout == f"sopkit {__version__}\n"
     assert "Examples:" in cli("check", "--help").stdout
     assert "check" in cli("--help").stdout
+
+
+def test_every_command_is_mapped_to_its_family() -> None:
+    from sopkit import cli
+
+    names = {c.name or c.callback.__name__ for c in cli.app.registered_commands if c.callback}
+    assert names == set(cli.COMMANDS)
+    assert cli._family_of(["--strict", "check", "x.yaml"]) == ("check",)
+    assert cli._family_of(["--help"]) == cli.FAMILIES
+    assert cli._family_of(["chek"]) == cli.FAMILIES  # a typo sees every command's name

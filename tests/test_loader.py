@@ -46,3 +46,18 @@ def test_every_position_is_one_based() -> None:
     key, value = doc.root.value[1]
     assert loader.loc_of(key) == (2, 1, 2)
     assert loader.loc_of(value.value[0]).line == 3
+
+
+@pytest.mark.parametrize("path", CONTRACT_LIKE, ids=lambda p: p.name)
+def test_refs_only_agrees_with_the_full_model(path: Path) -> None:
+    from sopkit.build import refs_only
+    from sopkit.model import SopRefs
+
+    document = loader.load_bytes(path.read_bytes(), path.name)
+    sop, _ = build_sop(document.root, path.name)
+    quick = refs_only(document.root, path.name)
+    if sop is None or not sop.id:
+        return
+    full = SopRefs.of(sop)
+    assert quick is not None
+    assert (quick.id, quick.calls, quick.related) == (full.id, full.calls, full.related)

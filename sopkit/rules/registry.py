@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 from sopkit.model import Sop, SopRefs
 from sopkit.problems import Finding, Severity
@@ -38,8 +39,7 @@ class SopContext:
         return self._lines
 
 
-@dataclass(frozen=True)
-class Repository:
+class Repository(NamedTuple):
     """The SOPs a run sees, sorted by path; problems go only to `reported` paths."""
 
     sops: tuple[SopRefs, ...]
@@ -50,8 +50,7 @@ SopCheck = Callable[[Sop, SopContext], Iterable[Finding]]
 RepoCheck = Callable[[Repository], Iterable[tuple[str, Finding]]]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     name: str
     severity: Severity
     scope: Scope
