@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sopkit import graph
-from sopkit.model import Decision, End, Sop, Step, duration_of
+from sopkit.model import Decision, End, Sop, Step, seconds_of
 
 DEFAULT_PATH_LIMIT = 1000
 SEARCH_BUDGET = 2_000_000  # edges followed before giving up on a pathological graph
@@ -33,11 +33,6 @@ class Path:
 class PathSearch:
     paths: list[Path] = field(default_factory=list)
     truncated: bool = False  # stopped at the limit or the search budget
-
-
-def _seconds(sop: Sop, index: int) -> int:
-    duration = duration_of(sop.nodes[index])
-    return duration.seconds if duration else 0
 
 
 def all_paths(sop: Sop, limit: int = DEFAULT_PATH_LIMIT) -> PathSearch:
@@ -68,7 +63,7 @@ def all_paths(sop: Sop, limit: int = DEFAULT_PATH_LIMIT) -> PathSearch:
         hop, pending = stack[-1]
         if hop.index in sop.flow.terminals and not sop.flow.edges[hop.index]:
             hops = tuple(h for h, _ in stack)
-            search.paths.append(Path(hops, sum(_seconds(sop, h.index) for h in hops)))
+            search.paths.append(Path(hops, sum(seconds_of(sop.nodes[h.index]) for h in hops)))
             if len(search.paths) >= limit:
                 search.truncated = True
                 return search
@@ -131,7 +126,7 @@ def stats_of(sop: Sop, limit: int = DEFAULT_PATH_LIMIT) -> Stats:
     edges = sum(len(out) for out in sop.flow.edges)
     implicit_ends = sum(1 for i in sop.flow.terminals if not isinstance(sop.nodes[i], End))
     nodes = len(sop.nodes) + implicit_ends
-    longest = graph.longest_path(sop.flow, lambda i: _seconds(sop, i))
+    longest = graph.longest_path(sop.flow, lambda i: seconds_of(sop.nodes[i]))
     return Stats(
         sop_id=sop.id,
         title=sop.title,

@@ -19,7 +19,7 @@ from sopkit.problems import Finding, Loc
 from sopkit.values import did_you_mean, duration_hint, is_valid_id, parse_date, parse_duration
 
 _T = "tag:yaml.org,2002:"
-NULL, STR, INT, FLOAT, BOOL = _T + "null", _T + "str", _T + "int", _T + "float", _T + "bool"
+NULL, INT, FLOAT, BOOL = _T + "null", _T + "int", _T + "float", _T + "bool"
 NOT_TEXT_TAGS = frozenset({INT, FLOAT, BOOL, _T + "timestamp"})
 
 Pair = tuple[ScalarNode, Node]

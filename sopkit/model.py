@@ -112,6 +112,12 @@ def duration_of(node: Node) -> Duration | None:
     return node.duration if isinstance(node, Step | Decision) else None
 
 
+def seconds_of(node: Node) -> int:
+    """A node's expected time in seconds; 0 when it has none."""
+    duration = duration_of(node)
+    return duration.seconds if duration else 0
+
+
 class Edge(NamedTuple):
     """One way out of a node. `target` is None when the id names no node."""
 

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from sopkit.build import refs_only
 from sopkit.config import Config
 from sopkit.discovery import discover, shown
 from sopkit.errors import ExitCode, SopkitError
@@ -28,16 +29,14 @@ class ExistsError(SopkitError):
     exit_code = ExitCode.PROBLEMS
 
 
-def _existing_ids(folder: Path) -> dict[str, str]:
+def _existing_ids(*folders: Path) -> dict[str, str]:
+    """SOP id -> the file that declares it, over folders that may overlap (read once each)."""
     ids: dict[str, str] = {}
-    if not folder.is_dir():
-        return ids
-    for source in discover([shown(folder)]):
+    for source in discover([shown(f) for f in folders if f.is_dir()]):
         document = load_bytes(Path(source.real).read_bytes(), source.display)
-        root = document.root
-        for key, value in getattr(root, "value", []) if document.readable else []:
-            if getattr(key, "value", None) == "id":
-                ids.setdefault(str(getattr(value, "value", "")), source.display)
+        refs = refs_only(document.root, source.display) if document.readable else None
+        if refs is not None:
+            ids.setdefault(refs.id, source.display)
     return ids
 
 
@@ -59,7 +58,7 @@ def create_sop(
     path = target_folder / f"{sop_id}.yaml"
     if path.exists():
         raise ExistsError(f"{shown(path)} already exists; sopkit new never overwrites a file")
-    taken = _existing_ids(config.source) | _existing_ids(target_folder)
+    taken = _existing_ids(config.source, target_folder)
     if sop_id in taken:
         raise ExistsError(f"the SOP id '{sop_id}' is already used by {taken[sop_id]}")
     step, outcome, agent = _STARTERS.get(language.split("-")[0], _STARTERS["en"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sopkit.lookup import Library
-from sopkit.model import Decision, End, Node, Sop, Step, duration_of
+from sopkit.model import Decision, End, Node, Sop, Step, seconds_of
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,7 @@ class Walk:
         if isinstance(node, Decision) and answer not in self.answers():
             raise ValueError(answer)
         self.history.append((list(self.frames), list(self.taken)))
-        duration = duration_of(node)
-        self.taken.append(Visit(self.frame.sop.id, node.id, answer,
-                                duration.seconds if duration else 0))  # fmt: skip
+        self.taken.append(Visit(self.frame.sop.id, node.id, answer, seconds_of(node)))
         if isinstance(node, Step) and node.sop is not None:
             called = self.library.get(node.sop.id)
             calling_ids = {f.sop.id for f in self.frames}

@@ -105,3 +105,6 @@ def test_the_example_sops(cli: RunCli) -> None:
     result = cli("stats", str(SOPS))
     assert result.exit_code == 0
     assert "CS-PWD-006" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines()[1:]]
+    assert len(rows) == 7  # six SOPs and the total
+    assert rows[-1][:2] == ["total", str(sum(int(row[1]) for row in rows[:-1]))]

@@ -156,10 +156,7 @@ def sop_page(
         scope=md_block(sop.scope) if sop.scope else None,
         roles=[(md_text(r.id), md_cell(r.description)) for r in sop.roles],
         terms=[(term_anchor(t.name), md_text(t.name), md_block(t.definition)) for t in sop.terms],
-        kpis=[
-            (md_text(k.name), md_cell(k.target or ""), md_cell(k.description or ""))
-            for k in sop.kpis
-        ],
+        kpis=[_kpi_row(k) for k in sop.kpis],
         steps=steps,
         related=[page_link(ref.id, repo.titles) for ref in sop.related],
         changelog=[

@@ -11,6 +11,7 @@ A failing graph is named and the others still render.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -34,9 +35,13 @@ def dot_executable() -> str | None:
 
 
 def dot_version() -> str | None:
+    """`dot -V` of the `dot` on PATH, or None; asked once per executable."""
     executable = dot_executable()
-    if executable is None:
-        return None
+    return None if executable is None else _version_of(executable)
+
+
+@functools.cache
+def _version_of(executable: str) -> str | None:
     try:
         proc = subprocess.run([executable, "-V"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -25,6 +24,7 @@ from markdown.extensions.toc import slugify_unicode
 from markupsafe import Markup
 
 from sopkit.model import Sop
+from sopkit.render.collation import sort_key
 from sopkit.render.context import Repository, role_pages, term_anchor
 from sopkit.render.labels import labels_for
 from sopkit.render.templates import template_loader
@@ -100,8 +100,7 @@ def _environment(user_templates: Path | None) -> Environment:
 
 def fold(text: str) -> str:
     """Accent- and case-blind text for search (`Παράπονο` -> `παραπονο`), as search.js does."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("ς", "σ"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return sort_key(text)[0]
 
 
 def search_index(sops: Sequence[Sop], role_files: Mapping[str, str]) -> list[dict[str, str]]:

@@ -1,7 +1,7 @@
 """Every rule of `sopkit check`, registered by importing its family's module."""
 
 from sopkit.rules import content, flow, load, references, suppressions
-from sopkit.rules.registry import RULES, Repository, Rule, Scope, SopContext, all_rules
+from sopkit.rules.registry import RULES, Repository, Rule, Scope, SopContext
 
 __all__ = [
     "RULES",
@@ -9,7 +9,6 @@ __all__ = [
     "Rule",
     "Scope",
     "SopContext",
-    "all_rules",
     "content",
     "flow",
     "load",

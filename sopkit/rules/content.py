@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sopkit import graph
-from sopkit.model import Sop, duration_of
+from sopkit.model import Sop, seconds_of
 from sopkit.problems import FILE_START, Finding, Severity
 from sopkit.rules.registry import SopContext, sop_rule
 from sopkit.text import WORD, acronym_of, locate, text_pieces, whole_word
@@ -149,11 +149,7 @@ def sla_exceeded(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
     if sop.sla is None:
         return
 
-    def seconds(index: int) -> int:
-        duration = duration_of(sop.nodes[index])
-        return duration.seconds if duration else 0
-
-    total = graph.longest_path(sop.flow, seconds)
+    total = graph.longest_path(sop.flow, lambda index: seconds_of(sop.nodes[index]))
     if total is not None and total > sop.sla.seconds:
         yield Finding(
             "sla-exceeded",

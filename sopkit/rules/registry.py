@@ -8,7 +8,7 @@ says what it finds, the rest why it matters, with a bad and a good example;
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -110,7 +110,3 @@ def repository_rules() -> Iterator[tuple[Rule, RepoCheck]]:
     for rule in RULES.values():
         if rule.scope is Scope.REPOSITORY and rule.check is not None:
             yield rule, rule.check  # type: ignore[misc]
-
-
-def all_rules() -> Mapping[str, Rule]:
-    return RULES
