@@ -87,11 +87,17 @@ def to_dot(sop: Sop, style: ChartStyle, role_names: Mapping[str, str]) -> str:
     lanes = [(role, nodes) for role, nodes in _lanes(sop) if nodes]
     in_lane = {n.index for _, nodes in lanes for n in nodes}
     for number, (role, nodes) in enumerate(lanes):
-        with chart.subgraph(name=f"cluster_{number}") as lane:
-            lane.attr(label=_label(role_names.get(role, role)), style="rounded,dashed",
-                      color="#9aa5b1", fontcolor="#3e4c59")  # fmt: skip
-            for node in nodes:
-                lane.node(f"n{node.index}", **_node_attrs(node, style))
+        # Graphviz orders a graph's subgraphs by the memory address of their names,
+        # except names starting with `%`, which it numbers in the order it reads them.
+        # In one `dot` laying out many graphs, addresses depend on the graphs before,
+        # so bare clusters would make the layout depend on the batch. The wrapper
+        # pins the order: each wrapper holds one cluster, and wrappers are numbered.
+        with chart.subgraph(name=f"%lane{number}") as wrapper:
+            with wrapper.subgraph(name=f"cluster_{number}") as lane:
+                lane.attr(label=_label(role_names.get(role, role)), style="rounded,dashed",
+                          color="#9aa5b1", fontcolor="#3e4c59")  # fmt: skip
+                for node in nodes:
+                    lane.node(f"n{node.index}", **_node_attrs(node, style))
     for node in sop.nodes:
         if node.index not in in_lane:
             chart.node(f"n{node.index}", **_node_attrs(node, style))

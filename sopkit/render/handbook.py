@@ -208,7 +208,7 @@ def _layout(
     def advance(count: int) -> None:
         nonlocal done
         done += count
-        progress("flowcharts", done, len(todo) * len(formats))
+        progress("flowcharts", done, len(todo))
 
     laid_out: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="sopkit-dot-") as work:
@@ -222,9 +222,9 @@ def _layout(
         result.failed_layouts = sorted(by_key[f.dot_file.stem] for f in failures)
         for dot_file in dot_files:
             for fmt in formats:
-                image = dot_file.with_suffix(f".{fmt}")
+                image = graphviz_run.output_of(dot_file, fmt)
                 if image.exists():
-                    laid_out[image.name] = image.read_bytes()
+                    laid_out[f"{dot_file.stem}.{fmt}"] = image.read_bytes()
     return laid_out
 
 
