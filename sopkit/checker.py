@@ -70,7 +70,7 @@ class CheckResult(NamedTuple):
         return sum(p.severity is Severity.WARNING for p in self.problems)
 
 
-class _Job(NamedTuple):
+class Job(NamedTuple):
     source: SourceFile
     today: date
     rules: tuple[str, ...]
@@ -79,7 +79,7 @@ class _Job(NamedTuple):
     max_nodes: int = 40
 
 
-def analyse(job: _Job) -> FileReport:
+def analyse(job: Job) -> FileReport:
     """Everything about one file that needs no other file."""
     path = job.source.display
     try:
@@ -112,7 +112,7 @@ def analyse(job: _Job) -> FileReport:
     )
 
 
-def _run_jobs(jobs: Sequence[_Job]) -> list[FileReport]:
+def _run_jobs(jobs: Sequence[Job]) -> list[FileReport]:
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2:
         return [analyse(job) for job in jobs]
@@ -123,14 +123,18 @@ def _run_jobs(jobs: Sequence[_Job]) -> list[FileReport]:
         return list(pool.map(analyse, jobs, chunksize=chunk))
 
 
-def check(
-    paths: Sequence[str],
-    config: Config,
-    options: CheckOptions,
-    *,
-    keep_models: bool = False,
-) -> CheckResult:
-    """Check the SOPs named by `paths`, resolving SOP ids against the source folder too."""
+class Plan(NamedTuple):
+    """The files to check (`targets`) and every job: the targets', then the source folder's."""
+
+    targets: list[SourceFile]
+    jobs: list[Job]
+    active: tuple[str, ...]
+
+
+def plan(
+    paths: Sequence[str], config: Config, options: CheckOptions, *, keep_models: bool = False
+) -> Plan:
+    """What checking `paths` takes: their files, and the source folder's for SOP ids."""
     targets = discover(paths)
     if not targets:
         raise NoInputError(
@@ -139,20 +143,40 @@ def check(
         )
     reported = {t.real for t in targets}
     context_files = [f for f in _source_folder_files(config) if f.real not in reported]
-    active = [r.name for r in RULES.values() if options.enabled(r, config)]
-    jobs = [
-        _Job(t, options.today, tuple(active), True, keep_models, config.max_nodes) for t in targets
-    ]
-    jobs += [_Job(f, options.today, (), False, False) for f in context_files]
-    reports = _run_jobs(jobs)
-    own = reports[: len(targets)]
+    active = tuple(r.name for r in RULES.values() if options.enabled(r, config))
+    jobs = [Job(t, options.today, active, True, keep_models, config.max_nodes) for t in targets]
+    jobs += [Job(f, options.today, (), False, False) for f in context_files]
+    return Plan(targets, jobs, active)
+
+
+def check(
+    paths: Sequence[str],
+    config: Config,
+    options: CheckOptions,
+    *,
+    keep_models: bool = False,
+) -> CheckResult:
+    """Check the SOPs named by `paths`, resolving SOP ids against the source folder too."""
+    return run(plan(paths, config, options, keep_models=keep_models), config, options)
+
+
+def run(work: Plan, config: Config, options: CheckOptions) -> CheckResult:
+    """Do the jobs of a plan (on every core when there are many) and conclude."""
+    return conclude(work, _run_jobs(work.jobs), config, options)
+
+
+def conclude(
+    work: Plan, reports: Sequence[FileReport], config: Config, options: CheckOptions
+) -> CheckResult:
+    """The problems of the whole check, from one report per job (in the plan's order)."""
+    own = reports[: len(work.targets)]
     repository = Repository(
         tuple(sorted((r.refs for r in reports if r.refs is not None), key=lambda r: r.path)),
         frozenset(r.path for r in own),
     )
     repo_findings: dict[str, list[Finding]] = {}
     for rule, check_repo in repository_rules():
-        if rule.name in active:
+        if rule.name in work.active:
             for path, finding in check_repo(repository):
                 repo_findings.setdefault(path, []).append(finding)
     problems: list[Problem] = []
@@ -161,12 +185,12 @@ def check(
             [*report.findings, *repo_findings.get(report.path, [])],
             report.suppressions,
             RULES.keys(),
-            active,
+            work.active,
         )
         problems.extend(_problems(report.path, findings, config, options))
     problems.sort(key=lambda p: p.sort_key)
     sops = tuple(r.sop for r in own if r.sop is not None)
-    return CheckResult(len(targets), tuple(problems), sops)
+    return CheckResult(len(work.targets), tuple(problems), sops)
 
 
 def _source_folder_files(config: Config) -> list[SourceFile]:

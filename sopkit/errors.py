@@ -26,6 +26,14 @@ class SopkitError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keeps the hint when the error crosses from a worker process.
+        return (_rebuild, (type(self), self.message, self.hint))
+
+
+def _rebuild(kind: type[SopkitError], message: str, hint: str | None) -> SopkitError:
+    return kind(message, hint=hint)
+
 
 class ConfigError(SopkitError):
     """The configuration file is invalid."""

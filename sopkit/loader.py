@@ -58,6 +58,10 @@ _YAML12_RULES = _yaml12_rules()
 _CATCH_ALL = _YAML12_RULES.get(None, ())
 
 
+_PLAIN_TAGS: dict[str, Any] = {}
+_PLAIN_TAGS_KEPT = 50_000
+
+
 class Yaml12Resolver(VersionedResolver):
     """Always YAML 1.2, as the contract says, with its rule table built once.
 
@@ -71,11 +75,20 @@ class Yaml12Resolver(VersionedResolver):
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is ScalarNode and implicit[0]:
-            for tag, regexp in _YAML12_RULES.get(value[:1], _CATCH_ALL):
-                if regexp.match(value):
-                    return tag
-            return self.DEFAULT_SCALAR_TAG
+            # Keys and many values repeat from node to node and file to file.
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = self._plain_tag(value)
+                if len(_PLAIN_TAGS) < _PLAIN_TAGS_KEPT:
+                    _PLAIN_TAGS[value] = tag
+            return tag
         return super().resolve(kind, value, implicit)
+
+    def _plain_tag(self, value: str) -> Any:
+        for tag, regexp in _YAML12_RULES.get(value[:1], _CATCH_ALL):
+            if regexp.match(value):
+                return tag
+        return self.DEFAULT_SCALAR_TAG
 
 
 def _make_yaml(pure: bool) -> YAML:
@@ -87,9 +100,31 @@ def _make_yaml(pure: bool) -> YAML:
 _YAML = _make_yaml(pure=False)
 
 
+def _c_composer() -> type | None:
+    """ruamel's C parser and composer with our resolver, as one class made once.
+
+    `YAML.compose` defines such a class (and a constructor nobody uses) on every
+    call; composing needs only the parser and the resolver.
+    """
+    try:
+        from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
+    except ImportError:  # ruamel.yaml.clib is not installed
+        return None
+
+    class CComposer(CParser, Yaml12Resolver):  # type: ignore[misc]
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            Yaml12Resolver.__init__(self, version=None, loadumper=self)
+
+    return CComposer
+
+
+_C_COMPOSER = _c_composer()
+
+
 def uses_c_parser() -> bool:
     """True when composing runs on ruamel.yaml's C extension."""
-    return "CParser" in getattr(_YAML.Parser, "__name__", "")
+    return _C_COMPOSER is not None
 
 
 @dataclass
@@ -106,11 +141,17 @@ class Document:
         return not any(f.rule == YAML_SYNTAX for f in self.findings)
 
 
+_new_tuple = tuple.__new__
+
+
 def loc_of(node: Node) -> Loc:
     """The 1-based start of a node, with the last line it covers."""
     start, end = node.start_mark, node.end_mark
+    line = start.line + 1
     end_line = end.line + 1 if end.column > 0 else end.line
-    return Loc(start.line + 1, start.column + 1, max(end_line, start.line + 1))
+    # tuple.__new__, not Loc(...): the model holds hundreds of these per SOP, and a
+    # NamedTuple's own constructor is a Python function.
+    return _new_tuple(Loc, (line, start.column + 1, end_line if end_line > line else line))
 
 
 def decode(data: bytes, path: str) -> tuple[str, list[Finding]]:
@@ -160,7 +201,14 @@ def load_bytes(data: bytes, path: str) -> Document:
 
 def _compose(text: str) -> Node | None:
     try:
-        root: Node | None = _YAML.compose(text)
+        if _C_COMPOSER is None:
+            root: Node | None = _YAML.compose(text)
+        else:
+            composer = _C_COMPOSER(text)
+            try:
+                root = composer.get_single_node()
+            finally:
+                composer.dispose()
     except YAMLError:
         raise
     except (ValueError, TypeError, AttributeError):
@@ -169,13 +217,14 @@ def _compose(text: str) -> Node | None:
     return root
 
 
+_LONG_LINE = re.compile(rf"[^\n]{{{4 * MAX_DEPTH + 1}}}")
+
+
 def _looks_deep(text: str) -> bool:
     """Cheap guard: only text with many brackets or very long lines can nest deeply."""
     if text.count("[") + text.count("{") > MAX_DEPTH:
         return True
-    return any(len(line) > 4 * MAX_DEPTH for line in text.splitlines()) or (
-        text.count("- - ") > MAX_DEPTH // 2
-    )
+    return text.count("- - ") > MAX_DEPTH // 2 or _LONG_LINE.search(text) is not None
 
 
 def _depth_overflow(text: str) -> Finding | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -76,3 +77,31 @@ def locate(word: str, at: Loc, lines: list[str]) -> Loc:
         if match:
             return Loc(number + 1, match.start() + 1)
     return at
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`textwrap.wrap(text, width)` for text whose words are one space apart.
+
+    Without hyphens and words longer than `width`, textwrap's rules come down to filling
+    each line greedily, done here without its regular expressions (charts wrap every label).
+    """
+    if len(text) <= width and "-" not in text:
+        return [text] if text.strip() else []
+    words = text.split(" ")
+    if "-" in text or max(map(len, words)) > width:
+        return textwrap.wrap(text, width)
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if not word:
+            continue
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line = f"{line} {word}"
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines

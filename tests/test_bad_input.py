@@ -101,7 +101,7 @@ def test_ids_with_spaces_and_paths(tmp_path: Path) -> None:
 def test_file_vanishing_during_a_run_is_a_usage_error(tmp_path: Path) -> None:
     from datetime import date
 
-    from sopkit.checker import _Job, analyse
+    from sopkit.checker import Job, analyse
     from sopkit.discovery import discover
     from sopkit.errors import NoInputError
 
@@ -110,7 +110,7 @@ def test_file_vanishing_during_a_run_is_a_usage_error(tmp_path: Path) -> None:
     (source,) = discover([str(tmp_path)])
     path.unlink()
     with pytest.raises(NoInputError, match=r"cannot read .*gone\.yaml"):
-        analyse(_Job(source, date(2026, 1, 1), (), True, False))
+        analyse(Job(source, date(2026, 1, 1), (), True, False))
 
 
 def test_bom_is_tolerated(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ def test_pure_fallback_gives_the_same_model_and_findings(
     data = path.read_bytes()
     fast = loader.load_bytes(data, path.name)
     monkeypatch.setattr(loader, "_YAML", loader._make_yaml(pure=True))
+    monkeypatch.setattr(loader, "_C_COMPOSER", None)
     assert not loader.uses_c_parser()
     slow = loader.load_bytes(data, path.name)
     assert fast.findings == slow.findings

@@ -6,10 +6,12 @@ Markdown (`md_block`); templates only arrange it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from sopkit.model import Decision, End, Kpi, Sop, Step, duration_of
 from sopkit.render.collation import sort_key
@@ -17,14 +19,13 @@ from sopkit.render.escape import Md, md_block, md_cell, md_text, slug
 from sopkit.render.labels import labels_for
 
 
-@dataclass(frozen=True)
-class StepView:
+class StepView(NamedTuple):  # a tuple: pages have many, and tuples are quick to make
     number: int
     kind: str
     text: Md
     term_links: Md | None
     role: Md | None
-    duration: str | None
+    duration: Md | None
     details: Md | None
     directions: Md | None
 
@@ -48,6 +49,43 @@ class SopPage:
     sla: str | None = None
 
 
+class NodeDigest(NamedTuple):
+    number: int  # the step's number on the page: its place in the list, from 1
+    text: str
+    role: str | None
+
+
+class Digest(NamedTuple):
+    """What the pages about all SOPs (index, glossary, roles, search) need of one SOP.
+
+    Plain values only: digests travel from the processes that hold the models.
+    """
+
+    id: str
+    title: str
+    department: str
+    owner: str | None
+    review_by: date | None
+    language: str | None
+    terms: tuple[tuple[str, str], ...]
+    roles: tuple[tuple[str, str], ...]
+    nodes: tuple[NodeDigest, ...]
+
+
+def digest_of(sop: Sop) -> Digest:
+    return Digest(
+        sop.id,
+        sop.title,
+        sop.department,
+        sop.owner,
+        sop.review_by,
+        sop.language,
+        tuple((t.name, t.definition) for t in sop.terms),
+        tuple((r.id, r.description) for r in sop.roles),
+        tuple(NodeDigest(n.index + 1, n.text, n.role) for n in sop.nodes),
+    )
+
+
 @dataclass(frozen=True)
 class Repository:
     """What one page needs to know about the others."""
@@ -56,6 +94,12 @@ class Repository:
     today: date
     language: str
     role_pages: Mapping[str, str] = field(default_factory=dict)
+
+
+@functools.cache
+def markdown_labels(language: str | None) -> Mapping[str, Md]:
+    """The handbook's words for Markdown pages, escaped once: templates print them often."""
+    return {key: md_text(text) for key, text in labels_for(language).items()}
 
 
 def page_link(sop_id: str, titles: Mapping[str, str], prefix: str = "") -> Md:
@@ -137,19 +181,19 @@ def sop_page(
         duration = duration_of(node)
         steps.append(
             StepView(
-                number=node.index + 1,
-                kind=node.kind.value,
-                text=md_text(node.text),
-                term_links=link_terms(node.text),
-                role=md_text(role_names.get(node.role, node.role)) if node.role else None,
-                duration=duration.text if duration else None,
-                details=md_block(node.details) if node.details else None,
-                directions=_directions(sop, node.index, labels, repo),
+                node.index + 1,
+                node.kind.value,
+                md_text(node.text),
+                link_terms(node.text),
+                md_text(role_names.get(node.role, node.role)) if node.role else None,
+                md_text(duration.text) if duration else None,
+                md_block(node.details) if node.details else None,
+                _directions(sop, node.index, labels, repo),
             )
         )
     return SopPage(
         sop=sop,
-        labels=labels,
+        labels=markdown_labels(sop.language or repo.language),
         title=md_text(sop.title),
         meta=_meta(sop, labels, repo),
         purpose=md_block(sop.purpose),
@@ -207,10 +251,10 @@ class IndexEntry:
     review: Md
 
 
-def index_groups(sops: Sequence[Sop], repo: Repository) -> list[tuple[Md, list[IndexEntry]]]:
+def index_groups(sops: Sequence[Digest], repo: Repository) -> list[tuple[Md, list[IndexEntry]]]:
     """SOPs by department, both sorted the way the handbook's language sorts."""
     labels = labels_for(repo.language)
-    departments: dict[str, list[Sop]] = {}
+    departments: dict[str, list[Digest]] = {}
     for sop in sops:
         departments.setdefault(sop.department, []).append(sop)
     groups = []
@@ -236,15 +280,15 @@ class GlossaryRow:
     conflict: bool
 
 
-def glossary_rows(sops: Sequence[Sop], repo: Repository) -> list[GlossaryRow]:
+def glossary_rows(sops: Sequence[Digest], repo: Repository) -> list[GlossaryRow]:
     """Every term of every SOP; differing definitions of one term are shown side by side."""
-    by_term: dict[str, dict[str, list[Sop]]] = {}
+    by_term: dict[str, dict[str, list[Digest]]] = {}
     spelling: dict[str, str] = {}
     for sop in sops:
-        for term in sop.terms:
-            key = term.name.casefold()
-            spelling.setdefault(key, term.name)
-            definition = " ".join(term.definition.split())
+        for name, text in sop.terms:
+            key = name.casefold()
+            spelling.setdefault(key, name)
+            definition = " ".join(text.split())
             by_term.setdefault(key, {}).setdefault(definition, []).append(sop)
     rows = []
     for key in sorted(by_term, key=lambda k: sort_key(spelling[k], repo.language)):
@@ -262,8 +306,7 @@ def glossary_rows(sops: Sequence[Sop], repo: Repository) -> list[GlossaryRow]:
     return rows
 
 
-@dataclass(frozen=True)
-class RoleDuty:
+class RoleDuty(NamedTuple):  # a tuple: a role page can have tens of thousands
     procedure: Md
     step: Md
     text: Md
@@ -283,27 +326,27 @@ class RolePage:
     plain_descriptions: list[str] = field(default_factory=list)
 
 
-def role_pages(sops: Sequence[Sop], repo: Repository) -> list[RolePage]:
+def role_pages(sops: Sequence[Digest], repo: Repository) -> list[RolePage]:
     """A page per role id: every step that role performs, across all SOPs."""
     descriptions: dict[str, list[str]] = {}
     duties: dict[str, list[RoleDuty]] = {}
     for sop in sorted(sops, key=lambda s: sort_key(s.title, repo.language)):
-        for role in sop.roles:
-            known = descriptions.setdefault(role.id, [])
-            if role.description not in known:
-                known.append(role.description)
+        for role_id, description in sop.roles:
+            known = descriptions.setdefault(role_id, [])
+            if description not in known:
+                known.append(description)
         procedure = page_link(sop.id, repo.titles, "../")
         for node in sop.nodes:
             if node.role:
                 duties.setdefault(node.role, []).append(
                     RoleDuty(
-                        procedure=procedure,
-                        step=Md(f"[{node.index + 1}](../{sop.id}.md#step-{node.index + 1})"),
-                        text=md_text(node.text),
-                        sop_id=sop.id,
-                        sop_title=sop.title,
-                        number=node.index + 1,
-                        plain=node.text,
+                        procedure,
+                        Md(f"[{node.number}](../{sop.id}.md#step-{node.number})"),
+                        md_text(node.text),
+                        sop.id,
+                        sop.title,
+                        node.number,
+                        node.text,
                     )
                 )
     pages = []
@@ -321,12 +364,12 @@ def role_pages(sops: Sequence[Sop], repo: Repository) -> list[RolePage]:
     return pages
 
 
-def role_files(sops: Sequence[Sop]) -> dict[str, str]:
+def role_files(sops: Sequence[Digest]) -> dict[str, str]:
     """Role id -> its page, with distinct file names even when slugs collide."""
     files: dict[str, str] = {}
     used: set[str] = set()
-    ids = sorted({r.id for s in sops for r in s.roles} | {n.role for s in sops for n in s.nodes
-                                                          if n.role})  # fmt: skip
+    ids = sorted({role_id for s in sops for role_id, _ in s.roles}
+                 | {n.role for s in sops for n in s.nodes if n.role})  # fmt: skip
     for role_id in ids:
         base = slug(role_id)
         name, counter = base, 2

@@ -23,6 +23,8 @@ def md_text(text: str) -> Md:
     """Plain text shown as itself in Markdown: one line, no formatting, no HTML."""
     one_line = " ".join(str(text).split())
     escaped = one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if _INLINE_SPECIAL.search(escaped) is None:  # most text: no substitution to prepare
+        return Md(escaped)
     return Md(_INLINE_SPECIAL.sub(r"\\\1", escaped))
 
 

@@ -6,7 +6,7 @@ order roles are declared, and every user text is escaped.
 
 from __future__ import annotations
 
-import textwrap
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
@@ -15,6 +15,7 @@ import graphviz
 
 from sopkit.model import Decision, End, Node, Sop, Step, duration_of
 from sopkit.render.escape import mermaid_text
+from sopkit.text import wrap
 
 WRAP = 28
 AUTO_LR_MAX_NODES = 6
@@ -33,11 +34,13 @@ class ChartStyle:
 
 
 def _label(text: str, extra: str | None = None) -> str:
-    lines = textwrap.wrap(" ".join(text.split()), WRAP) or [""]
+    lines = wrap(" ".join(text.split()), WRAP) or [""]
     if extra:
         lines.append(extra)
-    # cast, not str(): the NoHtml subclass is what stops graphviz reading `<...>` as HTML
-    return cast(str, graphviz.nohtml("\\n".join(graphviz.escape(line) for line in lines)))
+    # What graphviz.escape does to each line, then `\n` between lines. cast, not str():
+    # the NoHtml subclass is what stops graphviz reading `<...>` as an HTML label.
+    escaped = "\\n".join(line.replace("\\", "\\\\") for line in lines)
+    return cast(str, graphviz.nohtml(escaped))
 
 
 def direction_of(sop: Sop, style: ChartStyle) -> str:
@@ -46,26 +49,90 @@ def direction_of(sop: Sop, style: ChartStyle) -> str:
     return "LR" if len(sop.nodes) <= AUTO_LR_MAX_NODES else "TB"
 
 
-def _node_attrs(node: Node, style: ChartStyle) -> dict[str, str]:
+# graphviz's quoting is exact, but slow for a chart's hundreds of strings: its function
+# checks its arguments on every call and runs four regular expressions. Names, attribute
+# names and colours repeat in every chart and are quoted once; user text (NoHtml, from
+# `escape`) takes `quote_escaped`, which gives graphviz's result (a test holds it to that).
+_quote_text = getattr(graphviz.quoting.quote, "__wrapped__", graphviz.quoting.quote)
+_QUOTED: dict[str, str] = {}
+_QUOTED_KEPT = 50_000
+
+
+def quote_escaped(text: str) -> str:
+    """`graphviz.quoting.quote` for text from `escape`: every backslash in it is doubled
+    (our line breaks aside), so no backslash can escape a quote and none can end it."""
+    if graphviz.quoting.ID.match(text) and text.lower() not in graphviz.quoting.KEYWORDS:
+        return text
+    return '"' + text.replace('"', '\\"') + '"'
+
+
+def _quote(value: str) -> str:
+    if type(value) is not str:
+        return quote_escaped(value)
+    quoted = _QUOTED.get(value)
+    if quoted is None:
+        quoted = cast(str, _quote_text(value))
+        if len(_QUOTED) < _QUOTED_KEPT:
+            _QUOTED[value] = quoted
+    return quoted
+
+
+def _attr_list(attrs: Mapping[str, str]) -> str:
+    """What `Digraph.node` writes: ` [label=... other attributes sorted]`."""
+    parts = [f"label={_quote(attrs['label'])}"] if "label" in attrs else []
+    parts += [f"{_quote(k)}={_quote(v)}" for k, v in sorted(attrs.items()) if k != "label"]
+    return f" [{' '.join(parts)}]" if parts else ""
+
+
+_KIND_ATTRS = {
+    "decision": {"shape": "diamond", "style": "filled", "fillcolor": "#fff4d6"},
+    "end": {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#e3f2e1"},
+    "call": {"shape": "box", "peripheries": "2", "style": "filled", "fillcolor": "#e6eefb",
+             "target": "_top"},
+    "step": {"shape": "box", "style": "filled", "fillcolor": "#ffffff"},
+}  # fmt: skip
+_END_MARKER = _attr_list(END_MARKER)
+
+
+@functools.cache
+def _attribute_order(kind: str, linked: bool) -> tuple[tuple[str, str | None], ...]:
+    """A kind of node's attributes after its label, in `Digraph.node`'s (sorted) order:
+    (name, the fixed attribute quoted once) or (name, None) where the node's value goes."""
+    fixed = _KIND_ATTRS[kind]
+    names = sorted({*fixed, "tooltip", *(["href"] if linked else [])})
+    return tuple((n, f"{n}={_quote(fixed[n])}" if n in fixed else None) for n in names)
+
+
+def _node_line(node: Node, style: ChartStyle) -> str:
+    """A node's statement, as `Digraph.node` would write it (names `n<index>` need no quotes)."""
     duration = duration_of(node)
-    attrs = {
-        "label": _label(node.text, f"({duration.text})" if duration else None),
-        "tooltip": graphviz.escape(node.id or node.text),
-    }
-    if style.step_links:
-        attrs["href"] = f"#step-{node.index + 1}"
-    if isinstance(node, Decision):
-        attrs.update(shape="diamond", style="filled", fillcolor="#fff4d6")
-    elif isinstance(node, End):
-        attrs.update(shape="box", style="rounded,filled,bold", fillcolor="#e3f2e1")
-    elif isinstance(node, Step) and node.sop is not None:
-        attrs.update(
-            shape="box", peripheries="2", style="filled", fillcolor="#e6eefb",
-            href=f"{graphviz.escape(node.sop.id)}{style.link_suffix}", target="_top",
-        )  # fmt: skip
+    label = _label(node.text, f"({duration.text})" if duration else None)
+    values = {"tooltip": graphviz.escape(node.id or node.text)}
+    if isinstance(node, Step) and node.sop is not None:
+        kind = "call"
+        values["href"] = f"{graphviz.escape(node.sop.id)}{style.link_suffix}"
     else:
-        attrs.update(shape="box", style="filled", fillcolor="#ffffff")
-    return attrs
+        kind = (
+            "decision" if isinstance(node, Decision) else "end" if isinstance(node, End) else "step"
+        )
+        if style.step_links:
+            values["href"] = f"#step-{node.index + 1}"
+    attrs = " ".join(piece or f"{name}={_quote(values[name])}"
+                     for name, piece in _attribute_order(kind, "href" in values))  # fmt: skip
+    return f"\tn{node.index} [label={quote_escaped(label)} {attrs}]\n"
+
+
+@functools.cache
+def _header(font: str, direction: str) -> tuple[str, ...]:
+    """The statements every chart in this font and direction begins with."""
+    chart = graphviz.Digraph()
+    chart.attr(rankdir=direction, newrank="true", fontname=font,
+               nodesep="0.3", ranksep="0.35", labelloc="t")  # fmt: skip
+    chart.attr("node", fontname=font, fontsize="11", margin="0.12,0.06")
+    chart.attr("edge", fontname=font, fontsize="10", color="#555555")
+    chart.node("start", label="", shape="circle", style="filled", fillcolor="#333333",
+               width="0.18", fixedsize="true", tooltip="start")  # fmt: skip
+    return tuple(chart.body)
 
 
 def _lanes(sop: Sop) -> list[tuple[str, list[Node]]]:
@@ -78,12 +145,7 @@ def _lanes(sop: Sop) -> list[tuple[str, list[Node]]]:
 def to_dot(sop: Sop, style: ChartStyle, role_names: Mapping[str, str]) -> str:
     """The DOT source of a SOP's flowchart."""
     chart = graphviz.Digraph(name=graphviz.escape(sop.id))
-    chart.attr(rankdir=direction_of(sop, style), newrank="true", fontname=style.font,
-               nodesep="0.3", ranksep="0.35", labelloc="t")  # fmt: skip
-    chart.attr("node", fontname=style.font, fontsize="11", margin="0.12,0.06")
-    chart.attr("edge", fontname=style.font, fontsize="10", color="#555555")
-    chart.node("start", label="", shape="circle", style="filled", fillcolor="#333333",
-               width="0.18", fixedsize="true", tooltip="start")  # fmt: skip
+    chart.body += _header(style.font, direction_of(sop, style))
     lanes = [(role, nodes) for role, nodes in _lanes(sop) if nodes]
     in_lane = {n.index for _, nodes in lanes for n in nodes}
     for number, (role, nodes) in enumerate(lanes):
@@ -92,27 +154,26 @@ def to_dot(sop: Sop, style: ChartStyle, role_names: Mapping[str, str]) -> str:
         # In one `dot` laying out many graphs, addresses depend on the graphs before,
         # so bare clusters would make the layout depend on the batch. The wrapper
         # pins the order: each wrapper holds one cluster, and wrappers are numbered.
-        with chart.subgraph(name=f"%lane{number}") as wrapper:
-            with wrapper.subgraph(name=f"cluster_{number}") as lane:
-                lane.attr(label=_label(role_names.get(role, role)), style="rounded,dashed",
-                          color="#9aa5b1", fontcolor="#3e4c59")  # fmt: skip
-                for node in nodes:
-                    lane.node(f"n{node.index}", **_node_attrs(node, style))
-    for node in sop.nodes:
-        if node.index not in in_lane:
-            chart.node(f"n{node.index}", **_node_attrs(node, style))
+        with (
+            chart.subgraph(name=f"%lane{number}") as wrapper,
+            wrapper.subgraph(name=f"cluster_{number}") as lane,
+        ):
+            lane.attr(label=_label(role_names.get(role, role)), style="rounded,dashed",
+                      color="#9aa5b1", fontcolor="#3e4c59")  # fmt: skip
+            lane.body += [_node_line(node, style) for node in nodes]
+    chart.body += [_node_line(node, style) for node in sop.nodes if node.index not in in_lane]
     if sop.flow.start is not None:
-        chart.edge("start", f"n{sop.flow.start}")
+        chart.body.append(f"\tstart -> n{sop.flow.start}\n")
     for edges in sop.flow.edges:
         for edge in edges:
             if edge.target is None:
                 continue
-            label = {"label": _label(edge.label)} if edge.label is not None else {}
-            chart.edge(f"n{edge.source}", f"n{edge.target}", **label)
+            label = "" if edge.label is None else f" [label={quote_escaped(_label(edge.label))}]"
+            chart.body.append(f"\tn{edge.source} -> n{edge.target}{label}\n")
     for index in sorted(sop.flow.terminals):
         if not isinstance(sop.nodes[index], End):
-            chart.node(f"end{index}", **END_MARKER)
-            chart.edge(f"n{index}", f"end{index}")
+            chart.body.append(f"\tend{index}{_END_MARKER}\n")
+            chart.body.append(f"\tn{index} -> end{index}\n")
     return str(chart.source)
 
 

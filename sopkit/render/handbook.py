@@ -1,33 +1,36 @@
 """The core of `sopkit render`: check, then build every file of the handbook in memory,
 then publish it whole (or compare it with what is there, for `--check`).
 
-Flowchart layout is the only slow part, so SVGs are cached by the hash of
-their DOT source and the Graphviz version: an unchanged SOP is never laid
-out again.
+Work per SOP (checking, its flowchart's DOT, its page) runs where its model
+was built (`shards`); flowchart layout, the slow part, runs in the background
+meanwhile (`charts`), and an image whose graph is unchanged is taken from the
+previous handbook instead. Here the parts meet: the check's verdict, the
+pages about all SOPs, and the files, in an order that never depends on which
+process finished first.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
-from jinja2 import Environment, TemplateError
+from jinja2 import Environment
 
-from sopkit import __version__
-from sopkit.checker import CheckOptions, CheckResult, check
+from sopkit import __version__, checker
+from sopkit.checker import CheckOptions, CheckResult, FileReport
 from sopkit.config import Config
-from sopkit.discovery import discover
-from sopkit.errors import RenderError
-from sopkit.model import Sop
-from sopkit.render import context, graphviz_run, output
-from sopkit.render.flowchart import ChartStyle, to_dot, to_mermaid
-from sopkit.render.labels import labels_for
-from sopkit.render.templates import environment
+from sopkit.discovery import SourceFile
+from sopkit.render import context, graphviz_run, output, shards
+from sopkit.render.charts import Graphviz, formats_of, previous_layouts
+from sopkit.render.flowchart import ChartStyle
+from sopkit.render.templates import environment, render_template
 
 Progress = Callable[[str, int, int], None]
 
@@ -69,166 +72,163 @@ def _quiet(stage: str, done: int, total: int) -> None:
 def render(
     paths: Sequence[str], config: Config, options: RenderOptions, progress: Progress = _quiet
 ) -> RenderResult:
-    key = inputs_key(paths, options)
-    current = not options.check_only and output.is_current(options.out, key)
-    checked = check(
-        paths,
-        config,
-        CheckOptions(today=options.today, select=options.select, ignore=options.ignore),
-        keep_models=not current,  # models are only needed to build something new
-    )
-    result = RenderResult(checked)
-    if checked.errors:
-        result.refused = True
+    check_options = CheckOptions(today=options.today, select=options.select, ignore=options.ignore)
+    work = checker.plan(paths, config, check_options, keep_models=True)
+    key = inputs_key(work.targets, options)
+    if not options.check_only and output.is_current(options.out, key):
+        # Nothing to build: the check alone decides, and models need not be kept.
+        work = work._replace(jobs=[job._replace(keep_model=False) for job in work.jobs])
+        result = RenderResult(checker.run(work, config, check_options))
+        result.refused = bool(result.check.errors)
+        result.unchanged = not result.refused
+        result.files = [] if result.refused else sorted(output.read_manifest(options.out) or {})
         return result
-    if current:
-        result.unchanged = True
-        result.files = sorted(output.read_manifest(options.out) or {})
-        return result
-    sops = sorted(checked.sops, key=lambda s: s.id)
-    output.check_target(options.out, [Path(s.path) for s in sops])
-    repo = context.Repository(
-        titles={s.id: s.title for s in sops},
-        today=options.today,
-        language=options.language,
-        role_pages=context.role_files(sops),
-    )
-    files: dict[str, bytes] = {}
-    images: dict[str, str] = {}
-    cache: dict[str, bytes] = {}
-    if options.flowchart == "graphviz":
-        images = _flowcharts(sops, options, files, cache, result, progress)
-    _pages(sops, repo, options, images, files, progress)
-    if options.html:
-        from sopkit.render.site import build_site  # markdown and nh3 only when asked for
+    with _collector_paused():
+        return _render(work, config, options, progress, check_options, key)
 
-        files.update(build_site(sops, files, repo, options.templates))
-    result.files = sorted(files)
-    if options.check_only:
-        result.stale = output.stale(options.out, files)
-    else:
-        output.publish(options.out, files, cache, key)
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A render keeps tens of thousands of objects to the end and makes few cycles; the
+    cyclic collector would scan the growing pile again and again (a tenth of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _render(
+    work: checker.Plan,
+    config: Config,
+    options: RenderOptions,
+    progress: Progress,
+    check_options: CheckOptions,
+    key: str,
+) -> RenderResult:
+    graphviz = _graphviz(options)
+    settings = shards.Settings(
+        options.chart, options.flowchart, options.html, options.templates, graphviz
+    )
+    with closing(shards.open_shards(settings, work.jobs)) as pool:
+        reports: list[FileReport | None] = [None] * len(work.jobs)
+        built: list[tuple[str, int, context.Digest]] = []
+        for done, item in enumerate(pool.analysed(), start=1):
+            reports[item.job] = item.report
+            if item.digest is not None:
+                built.append((item.digest.id, item.job, item.digest))
+            progress("checked", done, len(reports))
+        complete = [report for report in reports if report is not None]
+        assert len(complete) == len(reports), "every job reports once"
+        result = RenderResult(checker.conclude(work, complete, config, check_options))
+        result.missing_dot = options.flowchart == "graphviz" and graphviz is None
+        if result.check.errors:
+            result.refused = True
+            return result
+        output.check_target(options.out, [Path(t.real) for t in work.targets])
+        _publish(pool, sorted(built), options, result, key, progress)
     return result
 
 
-def _pages(
-    sops: Sequence[Sop],
-    repo: context.Repository,
+def _graphviz(options: RenderOptions) -> Graphviz | None:
+    """The `dot` to lay out with, if flowcharts are Graphviz's and it is installed."""
+    executable, version = graphviz_run.dot_executable(), graphviz_run.dot_version()
+    if options.flowchart != "graphviz" or executable is None or version is None:
+        return None
+    previous = {} if options.check_only else output.manifest(options.out)
+    return Graphviz(executable, version, tuple(formats_of(options.png)),
+                    previous_layouts(previous, options.out))  # fmt: skip
+
+
+def _publish(
+    pool: shards.Shards,
+    built: list[tuple[str, int, context.Digest]],
     options: RenderOptions,
-    images: dict[str, str],
-    files: dict[str, bytes],
+    result: RenderResult,
+    key: str,
     progress: Progress,
 ) -> None:
-    pages = environment(options.templates)
-    for number, sop in enumerate(sops, start=1):
-        mermaid = to_mermaid(sop, options.chart) if options.flowchart == "mermaid" else None
-        page = context.sop_page(sop, repo, images.get(sop.id), mermaid)
-        files[f"{sop.id}.md"] = _render(pages, "sop.md.j2", page=page)
-        progress("pages", number, len(sops))
-    _index_pages(sops, repo, pages, files)
+    """Have the workers write their SOPs' files while this process writes the pages about
+    all SOPs; then swap the handbook in (or, for --check, compare it with the one there)."""
+    # By id, then by place in the plan: a later file wins a duplicated id (only possible
+    # with the duplicate-sop-id rule off), whichever worker finished first.
+    winners = {sop_id: job for sop_id, job, _ in built}
+    skip = frozenset(job for sop_id, job, _ in built if winners[sop_id] != job)
+    digests = [digest for _, job, digest in built if job not in skip]
+    repo = context.Repository(
+        titles={d.id: d.title for d in digests},
+        today=options.today,
+        language=options.language,
+        role_pages=context.role_files(digests),
+    )
+    staging = None if options.check_only else output.Staging(options.out)
+    try:
+        sink: output.Sink
+        if staging is None:
+            sink = output.Comparison(options.out)
+            pool.request_write(shards.WriteRequest(repo, skip, None, options.out))
+        else:
+            sink = output.FolderSink(staging.folder)
+            pool.request_write(shards.WriteRequest(repo, skip, staging.folder))
+        pages = _index_pages(digests, repo, environment(options.templates))
+        if options.html:
+            from sopkit.render.site import handbook_html  # markdown and nh3 only when asked
+
+            site = handbook_html(digests, pages.files, pages.roles, repo, options.templates)
+            pages.files.update({f"{output.SITE}/{name}": data for name, data in site.items()})
+        for name, data in pages.files.items():
+            sink.write(name, data)
+        total, done = len(digests), 0
+
+        def laid_out(count: int) -> None:
+            nonlocal done
+            done += count
+            progress("flowcharts", done, total)
+
+        written = pool.written(laid_out)
+        everything = dict(sink.digests)
+        layouts: dict[str, str] = {}
+        for part in written:
+            everything.update(part.digests)
+            layouts.update(part.layouts)
+            result.failed_layouts += part.failed
+        result.failed_layouts.sort()
+        result.files = sorted(everything)
+        if staging is None:
+            assert isinstance(sink, output.Comparison)
+            changed = sink.changed.union(*(part.changed for part in written))
+            result.stale = output.stale(options.out, everything, changed)
+        else:
+            staging.publish(key, everything, layouts)
+    finally:
+        if staging is not None:
+            staging.close()
+
+
+class _Pages(NamedTuple):
+    files: dict[str, bytes]
+    roles: list[context.RolePage]
 
 
 def _index_pages(
-    sops: Sequence[Sop], repo: context.Repository, env: Environment, files: dict[str, bytes]
-) -> None:
-    labels = labels_for(repo.language)
+    sops: Sequence[context.Digest], repo: context.Repository, env: Environment
+) -> _Pages:
+    """The pages about all SOPs: the index, the glossary and a page per role."""
+    files: dict[str, bytes] = {}
+    labels = context.markdown_labels(repo.language)
     roles = context.role_pages(sops, repo)
     groups = context.index_groups(sops, repo)
-    files["index.md"] = _render(env, "index.md.j2", L=labels, groups=groups, roles=roles)
+    files["index.md"] = render_template(env, "index.md.j2", L=labels, groups=groups, roles=roles)
     rows = context.glossary_rows(sops, repo)
-    files["glossary.md"] = _render(env, "glossary.md.j2", L=labels, rows=rows)
+    files["glossary.md"] = render_template(env, "glossary.md.j2", L=labels, rows=rows)
     for role in roles:
-        files[role.file] = _render(env, "role.md.j2", L=labels, role=role)
+        files[role.file] = render_template(env, "role.md.j2", L=labels, role=role)
+    return _Pages(files, roles)
 
 
-def _render(env: Environment, name: str, **values: object) -> bytes:
-    """One template to bytes; a broken (user) template is a clear error, not a traceback."""
-    try:
-        template = env.get_template(name)
-        return template.render(**values).encode()
-    except TemplateError as exc:
-        line = getattr(exc, "lineno", None)
-        where = getattr(exc, "filename", None) or name
-        raise RenderError(
-            f"{where}{f':{line}' if line else ''}: {exc.message or exc}; nothing was written"
-        ) from None
-
-
-def _flowcharts(
-    sops: Sequence[Sop],
-    options: RenderOptions,
-    files: dict[str, bytes],
-    cache: dict[str, bytes],
-    result: RenderResult,
-    progress: Progress,
-) -> dict[str, str]:
-    """Write `.dot` files, lay out what the cache lacks, and return SOP id -> image file."""
-    version = graphviz_run.dot_version()
-    formats = ("svg", "png") if options.png else ("svg",)
-    previous = output.read_cache(options.out)
-    sources = {}
-    for sop in sops:
-        roles = {r.id: r.description for r in sop.roles}
-        source = to_dot(sop, options.chart, roles)
-        sources[sop.id] = source
-        files[f"{sop.id}.dot"] = source.encode()
-    if version is None:
-        result.missing_dot = True
-        return {}
-    keys = {sop_id: _cache_key(source, version) for sop_id, source in sources.items()}
-    todo = [i for i in sources if any(f"{keys[i]}.{fmt}" not in previous for fmt in formats)]
-    laid_out: dict[str, bytes] = {}
-    if todo:
-        laid_out = _layout(todo, sources, keys, formats, result, progress)
-    images = {}
-    for sop_id, key in keys.items():
-        if sop_id in result.failed_layouts:
-            continue
-        for fmt in formats:
-            name = f"{key}.{fmt}"
-            data = laid_out.get(name, previous.get(name))
-            if data is None:
-                continue
-            cache[name] = data
-            files[f"{sop_id}.{fmt}"] = data
-        images[sop_id] = f"{sop_id}.svg"
-    return images
-
-
-def _layout(
-    todo: Sequence[str],
-    sources: dict[str, str],
-    keys: dict[str, str],
-    formats: Sequence[str],
-    result: RenderResult,
-    progress: Progress,
-) -> dict[str, bytes]:
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        progress("flowcharts", done, len(todo))
-
-    laid_out: dict[str, bytes] = {}
-    with tempfile.TemporaryDirectory(prefix="sopkit-dot-") as work:
-        dot_files = []
-        for sop_id in todo:
-            dot_file = Path(work) / f"{keys[sop_id]}.dot"
-            dot_file.write_text(sources[sop_id], encoding="utf-8")
-            dot_files.append(dot_file)
-        failures = graphviz_run.layout(dot_files, formats, advance)
-        by_key = {key: sop_id for sop_id, key in keys.items()}
-        result.failed_layouts = sorted(by_key[f.dot_file.stem] for f in failures)
-        for dot_file in dot_files:
-            for fmt in formats:
-                image = graphviz_run.output_of(dot_file, fmt)
-                if image.exists():
-                    laid_out[f"{dot_file.stem}.{fmt}"] = image.read_bytes()
-    return laid_out
-
-
-def inputs_key(paths: Sequence[str], options: RenderOptions) -> str:
+def inputs_key(sources: Sequence[SourceFile], options: RenderOptions) -> str:
     """A hash of everything a handbook is made from: sources, templates, options, tools."""
     material = hashlib.sha256()
     for part in (
@@ -236,6 +236,7 @@ def inputs_key(paths: Sequence[str], options: RenderOptions) -> str:
         repr(options.chart),
         options.flowchart,
         str(options.png),
+        str(options.html),
         options.language,
         options.today.isoformat(),
         graphviz_run.dot_version() or "",
@@ -246,12 +247,7 @@ def inputs_key(paths: Sequence[str], options: RenderOptions) -> str:
         if folder is not None and folder.is_dir():
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                 material.update(path.name.encode() + b"\0" + path.read_bytes())
-    for source in discover(paths):
+    for source in sources:
         material.update(source.display.encode() + b"\0")
         material.update(Path(source.real).read_bytes())
     return material.hexdigest()
-
-
-def _cache_key(source: str, dot_version: str) -> str:
-    material = "\0".join([__version__, dot_version, source])
-    return hashlib.sha256(material.encode()).hexdigest()[:32]

@@ -16,19 +16,21 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from sopkit import __version__
 from sopkit.errors import RenderError, SopkitError
 
 MANIFEST = ".sopkit-manifest.json"
-CACHE = ".sopkit-cache"
+SITE = "site"  # the HTML handbook's folder inside the output folder
+OLD_CACHE = ".sopkit-cache"  # where earlier sopkits kept flowchart images: dropped
 
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _manifest(out: Path) -> dict[str, object]:
+def manifest(out: Path) -> dict[str, object]:
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -37,23 +39,23 @@ def _manifest(out: Path) -> dict[str, object]:
 
 
 def read_manifest(out: Path) -> dict[str, str] | None:
-    files = _manifest(out).get("files")
+    files = manifest(out).get("files")
     return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else None
 
 
 def is_current(out: Path, key: str) -> bool:
     """True when the handbook in `out` was built from exactly these inputs and is all there."""
-    if _manifest(out).get("inputs") != key:
+    if manifest(out).get("inputs") != key:
         return False
     files = read_manifest(out) or {}
     return all((out / name).is_file() for name in files)
 
 
 def check_target(out: Path, sources: Iterable[Path]) -> None:
-    """Refuse an output folder that would destroy the user's files."""
+    """Refuse an output folder that would destroy the user's files (`sources`: real paths)."""
     resolved = out.resolve()
     for source in sources:
-        if resolved == source.resolve() or resolved in source.resolve().parents:
+        if resolved == source or resolved in source.parents:
             raise SopkitError(
                 f"the output folder {out} contains the SOP sources ({source}); "
                 "choose another folder with -o",
@@ -67,49 +69,86 @@ def check_target(out: Path, sources: Iterable[Path]) -> None:
         )
 
 
-def manifest_bytes(files: Mapping[str, bytes], key: str = "") -> bytes:
+def _manifest_bytes(digests: Mapping[str, str], key: str, layouts: Mapping[str, str]) -> bytes:
     document = {
         "generator": f"sopkit {__version__}",
         "inputs": key,
-        "files": {name: digest(data) for name, data in sorted(files.items())},
+        "files": dict(sorted(digests.items())),
+        "layouts": dict(sorted(layouts.items())),
     }
     return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-def stale(out: Path, files: Mapping[str, bytes]) -> list[str]:
+class Sink(Protocol):
+    """Where a render's files go: a staging folder, or a comparison with the handbook there."""
+
+    digests: dict[str, str]
+
+    def write(self, name: str, data: bytes) -> None: ...
+
+
+class FolderSink:
+    """Writes files into a folder (several processes may write into one), noting digests."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.digests: dict[str, str] = {}
+        self._folders = {folder}
+
+    def write(self, name: str, data: bytes) -> None:
+        target = self.folder / name
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        target.write_bytes(data)
+        self.digests[name] = digest(data)
+
+
+class Staging:
+    """A folder beside `out` that the new handbook is written into; `publish` swaps it in
+    whole. Closing it unpublished removes it."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.absolute()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        prefix = f".{self.out.name}.sopkit-staging-"
+        self.folder = Path(tempfile.mkdtemp(prefix=prefix, dir=self.out.parent))
+
+    def publish(self, key: str, digests: Mapping[str, str], layouts: Mapping[str, str]) -> None:
+        """Swap the staged handbook, whose files have these digests, in place of `out`.
+
+        `layouts` names, for each flowchart image, what it was laid out from, so that a
+        later render can take the image instead of laying the graph out again.
+        """
+        (self.folder / MANIFEST).write_bytes(_manifest_bytes(digests, key, layouts))
+        _carry_over_foreign_files(self.out, self.folder)
+        _swap(self.folder, self.out)
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)  # gone already once published
+
+
+class Comparison:
+    """`render --check`: files compared with the handbook in `out` instead of written."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.digests: dict[str, str] = {}
+        self.changed: set[str] = set()
+
+    def write(self, name: str, data: bytes) -> None:
+        self.digests[name] = digest(data)
+        target = self.out / name
+        if not target.is_file() or target.read_bytes() != data:
+            self.changed.add(name)
+        else:
+            self.changed.discard(name)
+
+
+def stale(out: Path, digests: Mapping[str, str], changed: Iterable[str]) -> list[str]:
     """Files that differ from what would be written, are missing, or should be gone."""
     previous = read_manifest(out) or {}
-    changed = []
-    for name, data in sorted(files.items()):
-        target = out / name
-        if not target.is_file() or target.read_bytes() != data:
-            changed.append(name)
-    changed.extend(sorted(name for name in previous if name not in files))
-    return changed
-
-
-def publish(
-    out: Path, files: Mapping[str, bytes], cache: Mapping[str, bytes], key: str = ""
-) -> None:
-    """Write `files` into a staging folder and swap it in place of `out`."""
-    out = out.absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.sopkit-staging-", dir=out.parent))
-    try:
-        for name, data in files.items():
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        for name, data in cache.items():
-            target = staging / CACHE / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        (staging / MANIFEST).write_bytes(manifest_bytes(files, key))
-        _carry_over_foreign_files(out, staging)
-        _swap(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    return sorted(changed) + sorted(name for name in previous if name not in digests)
 
 
 def _carry_over_foreign_files(out: Path, staging: Path) -> None:
@@ -118,7 +157,7 @@ def _carry_over_foreign_files(out: Path, staging: Path) -> None:
         return
     for path in out.rglob("*"):
         name = path.relative_to(out).as_posix()
-        if path.is_dir() or name in ours or name.startswith(CACHE + "/"):
+        if path.is_dir() or name in ours or name.startswith(OLD_CACHE + "/"):
             continue
         target = staging / name
         if not target.exists():
@@ -142,10 +181,3 @@ def _swap(staging: Path, out: Path) -> None:
         os.rename(old, out)  # put the previous handbook back
         raise RenderError(f"cannot replace {out}: {exc.strerror}") from None
     shutil.rmtree(old, ignore_errors=True)
-
-
-def read_cache(out: Path) -> dict[str, bytes]:
-    folder = out / CACHE
-    if not folder.is_dir():
-        return {}
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}

@@ -10,7 +10,6 @@ so that it works from `file://` too. No external fonts, scripts or CDNs.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,11 +24,10 @@ from markupsafe import Markup
 
 from sopkit.model import Sop
 from sopkit.render.collation import sort_key
-from sopkit.render.context import Repository, role_pages, term_anchor
+from sopkit.render.context import Digest, Repository, RolePage, term_anchor
 from sopkit.render.labels import labels_for
-from sopkit.render.templates import template_loader
+from sopkit.render.templates import render_template, template_loader
 
-SITE = "site"
 _TAGS = nh3.ALLOWED_TAGS | {"a"}
 _ATTRIBUTES = {
     **nh3.ALLOWED_ATTRIBUTES,
@@ -38,7 +36,12 @@ _ATTRIBUTES = {
     "div": {"class"},
 }
 _MD_LINK = re.compile(r'href="(?![a-z]+:|#)([^"#]*?)\.md(#[^"]*)?"')
-_IMAGE = re.compile(r'<p><img alt="[^"]*" src="([^"/]+)\.svg" ?/?></p>')
+# sop.md.j2 marks its flowchart image with this comment. A SOP cannot write it: every
+# `<` of user text is escaped, so the image that follows is sopkit's, wherever it stands.
+FIGURE_MARK = "<!-- sopkit:flowchart -->"
+_FIGURE_IMAGE = re.compile(re.escape(FIGURE_MARK) + r"\n!\[[^\n]*\]\([^\n]*\)")
+# Nor can Markdown make this element, so after sanitising it is where the SVG goes.
+FIGURE_SLOT = '<div class="sopkit-flowchart"></div>'
 
 
 def _html_links(html: str) -> str:
@@ -52,29 +55,21 @@ def _inline_svg(svg: bytes) -> str:
     return re.sub(r'(xlink:href|href)="([^"#:]+)\.md(#[^"]*)?"', r'\1="\2.html\3"', text)
 
 
+def place_figure(html: bytes, svg: bytes | None) -> bytes:
+    """The flowchart, inline so that its links work, where the page left its slot."""
+    figure = f'<figure class="flowchart">{_inline_svg(svg)}</figure>' if svg else ""
+    return html.replace(FIGURE_SLOT.encode(), figure.encode(), 1)
+
+
 def _convert(markdown_text: str) -> tuple[str, str]:
     converter = markdown.Markdown(
         extensions=["tables", "attr_list", "toc"],
         extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}},
     )
-    body = converter.convert(markdown_text)
+    body = converter.convert(_FIGURE_IMAGE.sub(FIGURE_SLOT, markdown_text, count=1))
     toc = str(getattr(converter, "toc", ""))
     clean = nh3.clean(body, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
     return _html_links(clean), nh3.clean(toc, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
-
-
-PARALLEL_FROM = 64
-
-
-def _convert_all(texts: list[str]) -> list[tuple[str, str]]:
-    """Markdown -> clean HTML for many pages, on every core when there are many."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(texts) < PARALLEL_FROM or workers < 2:
-        return [_convert(text) for text in texts]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_convert, texts, chunksize=max(1, len(texts) // (workers * 4))))
 
 
 @dataclass(frozen=True)
@@ -88,7 +83,7 @@ class Page:
     overdue: bool = False
 
 
-def _environment(user_templates: Path | None) -> Environment:
+def environment(user_templates: Path | None) -> Environment:
     return Environment(
         loader=template_loader(user_templates),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -98,63 +93,72 @@ def _environment(user_templates: Path | None) -> Environment:
     )
 
 
+def _page_html(env: Environment, page: Page, labels: Mapping[str, str], **values: object) -> bytes:
+    root = "../" * page.file.count("/")
+    values = {"body": Markup(page.body), "toc": Markup(page.toc), **values}
+    return render_template(env, page.template, page=page, L=labels, root=root, **values)
+
+
+def sop_html(env: Environment, sop: Sop, page_markdown: bytes, repo: Repository) -> bytes:
+    """A SOP's page of the site, with a slot for its flowchart (see `place_figure`)."""
+    body, toc = _convert(page_markdown.decode("utf-8"))
+    overdue = bool(sop.review_by and repo.today > sop.review_by)
+    language = sop.language or repo.language
+    page = Page(f"{sop.id}.html", "sop.html.j2", sop.title, language, body, toc, overdue)
+    return _page_html(env, page, labels_for(repo.language))
+
+
 def fold(text: str) -> str:
     """Accent- and case-blind text for search (`Παράπονο` -> `παραπονο`), as search.js does."""
     return sort_key(text)[0]
 
 
-def search_index(sops: Sequence[Sop], role_files: Mapping[str, str]) -> list[dict[str, str]]:
+def search_index(sops: Sequence[Digest], role_files: Mapping[str, str]) -> list[dict[str, str]]:
     entries = []
     for sop in sops:
         entries.append({"t": sop.title, "k": sop.id, "u": f"{sop.id}.html"})
         for node in sop.nodes:
             entries.append(
-                {"t": node.text, "k": sop.title, "u": f"{sop.id}.html#step-{node.index + 1}"}
+                {"t": node.text, "k": sop.title, "u": f"{sop.id}.html#step-{node.number}"}
             )
-        for term in sop.terms:
-            entries.append({"t": f"{term.name}: {term.definition}", "k": sop.title,
-                            "u": f"{sop.id}.html#{term_anchor(term.name)}"})  # fmt: skip
-        for role in sop.roles:
-            page = role_files.get(role.id, "").removesuffix(".md") + ".html"
-            entries.append({"t": f"{role.id}: {role.description}", "k": sop.title, "u": page})
+        for name, definition in sop.terms:
+            entries.append({"t": f"{name}: {definition}", "k": sop.title,
+                            "u": f"{sop.id}.html#{term_anchor(name)}"})  # fmt: skip
+        for role_id, description in sop.roles:
+            page = role_files.get(role_id, "").removesuffix(".md") + ".html"
+            entries.append({"t": f"{role_id}: {description}", "k": sop.title, "u": page})
     for entry in entries:
         entry["f"] = fold(entry["t"] + " " + entry["k"])
     return entries
 
 
-def build_site(
-    sops: Sequence[Sop],
+def handbook_html(
+    sops: Sequence[Digest],
     pages: Mapping[str, bytes],
+    role_pages: Sequence[RolePage],
     repo: Repository,
     user_templates: Path | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the site (paths relative to the site folder) from the Markdown pages."""
-    env = _environment(user_templates)
+    """The site's files that are not a SOP's page: index, glossary, roles, search, assets.
+
+    `pages` are the Markdown files of the handbook; SOP pages are skipped (`sop_html`
+    makes those where the models are). Paths are relative to the site folder.
+    """
+    env = environment(user_templates)
     labels = labels_for(repo.language)
-    by_id = {sop.id: sop for sop in sops}
+    sop_pages = {f"{sop.id}.md" for sop in sops}
     files: dict[str, bytes] = {}
-    roles = {role.file: role for role in role_pages(sops, repo)}
+    roles = {role.file: role for role in role_pages}
     for role in roles.values():  # sopkit's own tables: straight to HTML, escaped by Jinja
         file = role.file.removesuffix(".md") + ".html"
         page = Page(file, "role.html.j2", f"{labels['role']}: {role.role_id}", repo.language, "")
-        files[file] = (
-            env.get_template(page.template)
-            .render(page=page, role=role, body=Markup(""), toc=Markup(""), L=labels, root="../")
-            .encode()
-        )
-    names = [n for n in sorted(pages) if n.endswith(".md") and n not in roles]
-    converted = _convert_all([pages[n].decode("utf-8") for n in names])
-    for name, (body, toc) in zip(names, converted, strict=True):
+        files[file] = _page_html(env, page, labels, role=role)
+    for name in sorted(pages):
+        if not name.endswith(".md") or name in roles or name in sop_pages:
+            continue
+        body, _ = _convert(pages[name].decode("utf-8"))
         stem = name.removesuffix(".md")
-        sop = by_id.get(stem)
-        if sop is not None:
-            svg = pages.get(f"{stem}.svg")
-            if svg is not None:
-                figure = f'<figure class="flowchart">{_inline_svg(svg)}</figure>'
-                body = _IMAGE.sub(figure.replace("\\", "\\\\"), body, count=1)
-            page = Page(f"{stem}.html", "sop.html.j2", sop.title, sop.language or repo.language,
-                        body, toc, bool(sop.review_by and repo.today > sop.review_by))  # fmt: skip
-        elif name == "index.md":
+        if name == "index.md":
             page = Page("index.html", "index.html.j2", labels["handbook"], repo.language, body)
         elif name == "glossary.md":
             page = Page(
@@ -163,12 +167,7 @@ def build_site(
         else:
             title = Markup(body.split("</h1>")[0]).striptags() if "</h1>" in body else stem
             page = Page(f"{stem}.html", "page.html.j2", title, repo.language, body)
-        depth = page.file.count("/")
-        html = env.get_template(page.template).render(
-            page=page, body=Markup(page.body), toc=Markup(page.toc), L=labels,
-            root="../" * depth,
-        )  # fmt: skip
-        files[page.file] = html.encode()
+        files[page.file] = _page_html(env, page, labels)
     assets = resources.files("sopkit.templates").joinpath("assets")
     for asset in ("style.css", "search.js"):
         files[f"assets/{asset}"] = assets.joinpath(asset).read_bytes()
@@ -176,4 +175,4 @@ def build_site(
     payload = json.dumps(index, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     files["search-index.json"] = payload.encode()
     files["assets/search-index.js"] = f"window.SOPKIT_INDEX = {payload};\n".encode()
-    return {f"{SITE}/{name}": data for name, data in files.items()}
+    return files

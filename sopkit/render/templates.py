@@ -13,11 +13,12 @@ from typing import Any
 
 import jinja2
 
+from sopkit.errors import RenderError
 from sopkit.render.escape import Md, md_text
 
 
 def _finalize(value: Any) -> Any:
-    if isinstance(value, Md) or value is None:
+    if isinstance(value, Md | int) or value is None:  # numbers need no escaping
         return value
     return md_text(str(value))
 
@@ -59,3 +60,15 @@ def environment(user_templates: Path | None = None, markdown: bool = True) -> ji
     env.filters["indent_md"] = _indent
     env.filters["join_md"] = _join
     return env
+
+
+def render_template(env: jinja2.Environment, name: str, **values: object) -> bytes:
+    """One template to bytes; a broken (user) template is a clear error, not a traceback."""
+    try:
+        return env.get_template(name).render(**values).encode()
+    except jinja2.TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        where = getattr(exc, "filename", None) or name
+        raise RenderError(
+            f"{where}{f':{line}' if line else ''}: {exc.message or exc}; nothing was written"
+        ) from None

@@ -8,7 +8,7 @@ from sopkit import graph
 from sopkit.model import Sop, seconds_of
 from sopkit.problems import FILE_START, Finding, Severity
 from sopkit.rules.registry import SopContext, sop_rule
-from sopkit.text import WORD, acronym_of, locate, text_pieces, whole_word
+from sopkit.text import WORD, acronym_of, locate, whole_word
 from sopkit.values import format_seconds
 
 
@@ -35,12 +35,19 @@ def undefined_acronyms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
         for word in WORD.findall(term.name):
             defined.add(word)
             defined.add(acronym_of(word) or word)
+    pieces = ctx.pieces(sop)
+    # Most SOPs define what they use: one look at all the distinct words settles that.
+    words = set(WORD.findall("\0".join(piece.text for piece in pieces)))
+    undefined = {acronym_of(word) for word in words} - defined - {None}
+    if not undefined:
+        return
     reported: set[str] = set()
-    for piece in text_pieces(sop):
+    for piece in pieces:  # in file order, so that each is reported at its first use
         for word in WORD.findall(piece.text):
             acronym = acronym_of(word)
-            if acronym is None or acronym in defined or acronym in reported:
+            if acronym not in undefined or acronym in reported:
                 continue
+            assert acronym is not None
             reported.add(acronym)
             yield Finding(
                 "undefined-acronym",
@@ -68,12 +75,12 @@ def unused_terms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
     """
     if not sop.terms:
         return
-    pieces = list(text_pieces(sop))
+    pieces = ctx.pieces(sop)
     for term in sop.terms:
-        pattern = whole_word(term.name)
-        if not any(
-            piece.definition_of != term.name and pattern.search(piece.text) for piece in pieces
-        ):
+        # One search over all the text but the term's own definition; NUL between the
+        # pieces keeps a phrase from matching across two of them.
+        text = "\0".join(piece.text for piece in pieces if piece.definition_of != term.name)
+        if not whole_word(term.name).search(text):
             yield Finding(
                 "unused-term",
                 term.at,

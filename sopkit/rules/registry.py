@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from sopkit.model import Sop, SopRefs
 from sopkit.problems import Finding, Severity
+from sopkit.text import Piece, text_pieces
 
 
 class Scope(StrEnum):
@@ -31,12 +32,19 @@ class SopContext:
     text: str
     _lines: list[str] = field(default_factory=list)
     max_nodes: int = 40
+    _pieces: list[Piece] = field(default_factory=list)
 
     @property
     def lines(self) -> list[str]:
         if not self._lines and self.text:
             self._lines.extend(self.text.splitlines())
         return self._lines
+
+    def pieces(self, sop: Sop) -> list[Piece]:
+        """The SOP's text (`text.text_pieces`), listed once for the rules that read it."""
+        if not self._pieces:
+            self._pieces.extend(text_pieces(sop))
+        return self._pieces
 
 
 class Repository(NamedTuple):

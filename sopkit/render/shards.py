@@ -1,0 +1,323 @@
+"""A render's work per SOP, done in the processes that built the models.
+
+Models carry the position of everything and cost more to pickle than to
+build, so they never cross a process boundary, and neither do pages or
+images. Each worker process takes a share of the files and, for its share:
+checks each file (sending back the report and a small digest for the
+handbook-wide pages), lays out the flowcharts with its own `dot` one batch at
+a time (so that no more processes run than there are cores), and, once the
+parent has the verdict of the whole check and sends what pages need to know
+about the others, renders the pages and writes every file into the staging
+folder. Few files are done in this process, by the same `Worker`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+from jinja2 import Environment
+
+from sopkit.checker import FileReport, Job, analyse
+from sopkit.errors import RenderError, SopkitError
+from sopkit.model import Sop
+from sopkit.render import context
+from sopkit.render.charts import Flowcharts, Graphviz
+from sopkit.render.flowchart import ChartStyle, to_dot, to_mermaid
+from sopkit.render.output import SITE, Comparison, FolderSink, Sink
+from sopkit.render.templates import environment, render_template
+
+PARALLEL_FROM = 48
+"""Below this many files, worker processes cost more than they save."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every worker needs to know, sent once."""
+
+    chart: ChartStyle
+    flowchart: str  # graphviz | mermaid
+    html: bool
+    templates: Path | None
+    graphviz: Graphviz | None  # None: no images (Mermaid, or Graphviz is missing)
+
+
+class Analysed(NamedTuple):
+    """One file checked: its report (without the model) and, for a SOP, its digest."""
+
+    job: int  # the job's place in the plan
+    report: FileReport
+    digest: context.Digest | None = None
+
+
+class WriteRequest(NamedTuple):
+    """What the pages need to know about all SOPs, and where the files go."""
+
+    repo: context.Repository
+    skip: frozenset[int]  # jobs that another job with the same SOP id overrides
+    folder: Path | None  # the staging folder, or None with `compare`
+    compare: Path | None = None  # `render --check`: the handbook to compare with
+
+
+class Written(NamedTuple):
+    digests: dict[str, str]  # every file written, by name
+    layouts: dict[str, str]  # image file -> what it was laid out from
+    changed: list[str]  # with `compare`: the files that differ
+    failed: dict[str, str]  # SOP id -> why `dot` could not lay out its flowchart
+
+
+class Worker:
+    """Checks files and keeps their models; lays out their flowcharts; writes their files."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.models: dict[int, Sop] = {}
+        self.dots: dict[int, str] = {}
+        self.layouts: dict[int, str] = {}
+        self.charts = Flowcharts(settings.graphviz) if settings.graphviz else None
+
+    def analyse(self, job_index: int, job: Job) -> Analysed:
+        report = analyse(job)
+        sop = report.sop
+        if sop is None:
+            return Analysed(job_index, report)
+        self.models[job_index] = sop
+        if self.settings.flowchart == "graphviz":
+            dot = to_dot(sop, self.settings.chart, {r.id: r.description for r in sop.roles})
+            self.dots[job_index] = dot
+            if self.charts is not None:
+                self.layouts[job_index] = self.charts.add(dot)
+        return Analysed(job_index, report._replace(sop=None), context.digest_of(sop))
+
+    def lay_out(self, progress: Callable[[int], None] | None = None) -> None:
+        if self.charts is not None:
+            self.charts.lay_out(progress)
+
+    def write(self, request: WriteRequest) -> Written:
+        sink: Sink
+        if request.folder is not None:
+            sink = FolderSink(request.folder)
+        else:
+            assert request.compare is not None
+            sink = Comparison(request.compare)
+        pages = environment(self.settings.templates)
+        site = _Site(self.settings.templates) if self.settings.html else None
+        layouts: dict[str, str] = {}
+        failed: dict[str, str] = {}
+        for job_index, sop in sorted(self.models.items()):
+            if job_index in request.skip:
+                continue
+            images = self._images(job_index, sop, sink, layouts, failed)
+            mermaid = None
+            if self.settings.flowchart == "mermaid":
+                mermaid = to_mermaid(sop, self.settings.chart)
+            image = f"{sop.id}.svg" if "svg" in images else None
+            page = context.sop_page(sop, request.repo, image, mermaid)
+            markdown = render_template(pages, "sop.md.j2", page=page)
+            sink.write(f"{sop.id}.md", markdown)
+            if site is not None:
+                sink.write(f"{SITE}/{sop.id}.html",
+                           site.page(sop, markdown, request.repo, images.get("svg")))  # fmt: skip
+        changed = sorted(sink.changed) if isinstance(sink, Comparison) else []
+        return Written(sink.digests, layouts, changed, failed)
+
+    def _images(
+        self,
+        job_index: int,
+        sop: Sop,
+        sink: Sink,
+        layouts: dict[str, str],
+        failed: dict[str, str],
+    ) -> dict[str, bytes]:
+        """Write the SOP's .dot and images; return the images."""
+        dot = self.dots.get(job_index)
+        if dot is not None:
+            sink.write(f"{sop.id}.dot", dot.encode())
+        key = self.layouts.get(job_index)
+        if key is None or self.charts is None:
+            return {}
+        if key in self.charts.failed:
+            failed[sop.id] = self.charts.failed[key]
+        images = self.charts.images.get(key, {})
+        for fmt, data in images.items():
+            sink.write(f"{sop.id}.{fmt}", data)
+            layouts[f"{sop.id}.{fmt}"] = key
+        return images
+
+
+class _Site:
+    """A SOP's page of the HTML handbook; markdown and nh3 are loaded only for this."""
+
+    def __init__(self, templates: Path | None) -> None:
+        from sopkit.render import site
+
+        self.module = site
+        self.env: Environment = site.environment(templates)
+
+    def page(self, sop: Sop, markdown: bytes, repo: context.Repository, svg: bytes | None) -> bytes:
+        html = self.module.sop_html(self.env, sop, markdown, repo)
+        return self.module.place_figure(html, svg)
+
+
+class Shards(Protocol):
+    def analysed(self) -> Iterator[Analysed]:
+        """Every job's result, in the order they finish."""
+        ...
+
+    def request_write(self, request: WriteRequest) -> None: ...
+
+    def written(self, progress: Callable[[int], None]) -> list[Written]:
+        """Once the flowcharts are laid out (`progress` counts them), what was written."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class LocalShards:
+    """All the work in this process: for a few files."""
+
+    def __init__(self, settings: Settings, jobs: Sequence[Job]) -> None:
+        self.worker = Worker(settings)
+        self.jobs = jobs
+        self._request: WriteRequest | None = None
+
+    def analysed(self) -> Iterator[Analysed]:
+        for index, job in enumerate(self.jobs):
+            yield self.worker.analyse(index, job)
+
+    def request_write(self, request: WriteRequest) -> None:
+        self._request = request
+
+    def written(self, progress: Callable[[int], None]) -> list[Written]:
+        assert self._request is not None
+        self.worker.lay_out(progress)
+        return [self.worker.write(self._request)]
+
+    def close(self) -> None:
+        return None
+
+
+class _Done(NamedTuple):
+    """A worker has sent the result of every job it was given."""
+
+
+class _LaidOut(NamedTuple):
+    graphs: int
+
+
+class _Failed(NamedTuple):
+    error: BaseException | None
+    details: str
+
+
+def _serve(connection: Connection, settings: Settings, jobs: list[tuple[int, Job]]) -> None:
+    """A worker process: check its share, lay out its flowcharts, write when asked."""
+    worker = Worker(settings)
+    try:
+        for index, job in jobs:
+            connection.send(worker.analyse(index, job))
+            # The models stay to the end and hold no cycles: without this, the collector
+            # scans all of them again and again as they pile up (a third of the time).
+            gc.freeze()
+        connection.send(_Done())
+        worker.lay_out(lambda count: connection.send(_LaidOut(count)))
+        while (request := connection.recv()) is not None:
+            connection.send(worker.write(request))
+    except (EOFError, OSError, KeyboardInterrupt):  # the parent stopped; it says why
+        return
+    except Exception as exc:  # every other failure must reach the parent
+        sendable = exc if isinstance(exc, SopkitError) else None
+        with contextlib.suppress(OSError):
+            connection.send(_Failed(sendable, traceback.format_exc()))
+    finally:
+        connection.close()
+
+
+class ProcessShards:
+    """One worker process per core, each with a fixed share of the jobs."""
+
+    def __init__(self, settings: Settings, jobs: Sequence[Job], workers: int) -> None:
+        shares: list[list[tuple[int, Job]]] = [[] for _ in range(workers)]
+        for index, job in enumerate(jobs):  # neighbouring files are often alike in size
+            shares[index % workers].append((index, job))
+        self.connections: list[Connection] = []
+        self.processes: list[multiprocessing.process.BaseProcess] = []
+        self._finished = False
+        for share in shares:
+            parent_end, child_end = multiprocessing.Pipe()
+            process = multiprocessing.Process(
+                target=_serve, args=(child_end, settings, share), daemon=True
+            )
+            process.start()
+            child_end.close()
+            self.connections.append(parent_end)
+            self.processes.append(process)
+
+    def _receive(self, connection: Connection) -> object:
+        try:
+            message = connection.recv()
+        except EOFError:
+            raise RenderError(
+                "a render worker process stopped unexpectedly; nothing was written"
+            ) from None
+        if isinstance(message, _Failed):
+            if message.error is not None:
+                raise message.error
+            raise RuntimeError(f"a render worker failed:\n{message.details}")
+        return message
+
+    def analysed(self) -> Iterator[Analysed]:
+        busy = list(self.connections)
+        while busy:
+            for ready in wait(busy):
+                assert isinstance(ready, Connection)
+                message = self._receive(ready)
+                if isinstance(message, _Done):
+                    busy.remove(ready)
+                else:
+                    assert isinstance(message, Analysed)
+                    yield message
+
+    def request_write(self, request: WriteRequest) -> None:
+        for connection in self.connections:
+            connection.send(request)
+
+    def written(self, progress: Callable[[int], None]) -> list[Written]:
+        results: dict[int, Written] = {}
+        while len(results) < len(self.connections):
+            pending = [c for n, c in enumerate(self.connections) if n not in results]
+            for ready in wait(pending):
+                assert isinstance(ready, Connection)
+                message = self._receive(ready)
+                if isinstance(message, _LaidOut):
+                    progress(message.graphs)
+                else:
+                    assert isinstance(message, Written)
+                    results[self.connections.index(ready)] = message
+        self._finished = True
+        return [results[n] for n in sorted(results)]
+
+    def close(self) -> None:
+        for connection in self.connections:
+            with contextlib.suppress(OSError):  # that worker has stopped already
+                connection.send(None)
+            connection.close()
+        for process in self.processes:
+            if not self._finished:  # its work would be thrown away: stop it now
+                process.terminate()
+            process.join()
+
+
+def open_shards(settings: Settings, jobs: Sequence[Job]) -> Shards:
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        return LocalShards(settings, jobs)
+    return ProcessShards(settings, jobs, workers)
