@@ -4,7 +4,7 @@ laid out by the real `dot`, a batch at a time."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -90,7 +90,3 @@ def previous_layouts(manifest: Mapping[str, object], out: Path) -> dict[str, tup
         for name, key in layouts.items()
         if name in files
     }
-
-
-def formats_of(png: bool) -> Sequence[str]:
-    return ("svg", "png") if png else ("svg",)

@@ -174,7 +174,7 @@ def sop_page(
     sop: Sop, repo: Repository, flowchart_image: str | None = None, mermaid: str | None = None
 ) -> SopPage:
     labels = labels_for(sop.language or repo.language)
-    role_names = {role.id: role.description for role in sop.roles}
+    role_names = {role.id: md_text(role.description) for role in sop.roles}
     link_terms = _TermLinker(sop)
     steps = []
     for node in sop.nodes:
@@ -185,7 +185,7 @@ def sop_page(
                 node.kind.value,
                 md_text(node.text),
                 link_terms(node.text),
-                md_text(role_names.get(node.role, node.role)) if node.role else None,
+                (role_names.get(node.role) or md_text(node.role)) if node.role else None,
                 md_text(duration.text) if duration else None,
                 md_block(node.details) if node.details else None,
                 _directions(sop, node.index, labels, repo),

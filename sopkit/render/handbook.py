@@ -28,7 +28,7 @@ from sopkit.checker import CheckOptions, CheckResult, FileReport
 from sopkit.config import Config
 from sopkit.discovery import SourceFile
 from sopkit.render import context, graphviz_run, output, shards
-from sopkit.render.charts import Graphviz, formats_of, previous_layouts
+from sopkit.render.charts import Graphviz, previous_layouts
 from sopkit.render.flowchart import ChartStyle
 from sopkit.render.templates import environment, render_template
 
@@ -74,8 +74,9 @@ def render(
 ) -> RenderResult:
     check_options = CheckOptions(today=options.today, select=options.select, ignore=options.ignore)
     work = checker.plan(paths, config, check_options, keep_models=True)
-    key = inputs_key(work.targets, options)
-    if not options.check_only and output.is_current(options.out, key):
+    # Without a previous handbook nothing can be current: the key can wait for the workers.
+    key = inputs_key(work.targets, options) if output.manifest(options.out) else None
+    if key is not None and not options.check_only and output.is_current(options.out, key):
         # Nothing to build: the check alone decides, and models need not be kept.
         work = work._replace(jobs=[job._replace(keep_model=False) for job in work.jobs])
         result = RenderResult(checker.run(work, config, check_options))
@@ -106,7 +107,7 @@ def _render(
     options: RenderOptions,
     progress: Progress,
     check_options: CheckOptions,
-    key: str,
+    key: str | None,
 ) -> RenderResult:
     graphviz = _graphviz(options)
     settings = shards.Settings(
@@ -128,7 +129,8 @@ def _render(
             result.refused = True
             return result
         output.check_target(options.out, [Path(t.real) for t in work.targets])
-        _publish(pool, sorted(built), options, result, key, progress)
+        _publish(pool, sorted(built), options, result, progress,
+                 key or inputs_key(work.targets, options))  # fmt: skip
     return result
 
 
@@ -138,8 +140,8 @@ def _graphviz(options: RenderOptions) -> Graphviz | None:
     if options.flowchart != "graphviz" or executable is None or version is None:
         return None
     previous = {} if options.check_only else output.manifest(options.out)
-    return Graphviz(executable, version, tuple(formats_of(options.png)),
-                    previous_layouts(previous, options.out))  # fmt: skip
+    formats = ("svg", "png") if options.png else ("svg",)
+    return Graphviz(executable, version, formats, previous_layouts(previous, options.out))
 
 
 def _publish(
@@ -147,8 +149,8 @@ def _publish(
     built: list[tuple[str, int, context.Digest]],
     options: RenderOptions,
     result: RenderResult,
-    key: str,
     progress: Progress,
+    key: str,
 ) -> None:
     """Have the workers write their SOPs' files while this process writes the pages about
     all SOPs; then swap the handbook in (or, for --check, compare it with the one there)."""

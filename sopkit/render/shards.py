@@ -231,6 +231,10 @@ def _serve(connection: Connection, settings: Settings, jobs: list[tuple[int, Job
         worker.lay_out(lambda count: connection.send(_LaidOut(count)))
         while (request := connection.recv()) is not None:
             connection.send(worker.write(request))
+        connection.close()
+        # Done, and everything it wrote is closed: freeing the models one by one would
+        # only keep the parent waiting.
+        os._exit(0)
     except (EOFError, OSError, KeyboardInterrupt):  # the parent stopped; it says why
         return
     except Exception as exc:  # every other failure must reach the parent

@@ -1,0 +1,181 @@
+"""The render pipeline end to end: worker processes give the handbook one process gives,
+failures are named and leave nothing behind, unchanged flowcharts are not laid out
+again. Real files, the real `dot` (behind a recording wrapper where a test needs to
+see or break its calls), the CLI as users run it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate
+from sopkit.render import shards
+from tests.conftest import EXAMPLES, TODAY, RunCli
+from tests.test_render import tree
+
+NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+MANY = shards.PARALLEL_FROM + 12  # enough files for worker processes
+
+
+@pytest.fixture
+def recording_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `dot` first on PATH that logs how many graphs each call gets and fails on any
+    input that contains `cursed`; otherwise it is the real `dot`."""
+    real = shutil.which("dot")
+    assert real is not None
+    folder = tmp_path / "fake-bin"
+    folder.mkdir()
+    log = tmp_path / "dot-calls.log"
+    script = folder / "dot"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = "-V" ]; then exec "{real}" -V; fi\n'
+        'input=$(cat; echo x); input="${input%x}"\n'
+        f'printf "%s\\n" "$input" | grep -c "^digraph" >> "{log}"\n'
+        'case "$input" in *cursed*) echo "Error: this graph is cursed" >&2; exit 3;; esac\n'
+        f'printf "%s" "$input" | exec "{real}" "$@"\n',
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def graphs_laid_out(log: Path) -> int:
+    if not log.exists():
+        return 0
+    return sum(int(line) for line in log.read_text(encoding="utf-8").split())
+
+
+def many_sops(workdir: Path, count: int = MANY) -> Path:
+    generate(workdir / "sops", count=count, nodes=12)
+    return workdir / "sops"
+
+
+@NEEDS_DOT
+def test_worker_processes_write_the_handbook_one_process_writes(
+    cli: RunCli, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many_sops(workdir)
+    pooled = cli("render", "sops", "-o", "pooled", "--today", TODAY, "--html")
+    assert pooled.exit_code == 0, pooled.output
+    monkeypatch.setattr(shards, "PARALLEL_FROM", 10**9)
+    alone = cli("render", "sops", "-o", "alone", "--today", TODAY, "--html")
+    assert alone.exit_code == 0, alone.output
+    assert tree(workdir / "pooled") == tree(workdir / "alone")
+    files = tree(workdir / "pooled")
+    assert sum(name.endswith(".svg") for name in files) == MANY
+    assert sum(name.startswith("site/BENCH-") for name in files) == MANY
+
+
+@NEEDS_DOT
+def test_a_flowchart_dot_cannot_lay_out_is_named_and_the_others_are_drawn(
+    cli: RunCli, workdir: Path, recording_dot: Path
+) -> None:
+    sops = many_sops(workdir)
+    cursed = sops / "team3" / "sop-00013.yaml"
+    cursed.write_text(
+        cursed.read_text(encoding="utf-8").replace("step: ", "step: A cursed step, ", 1),
+        encoding="utf-8",
+    )
+    result = cli("render", "sops", "-o", "out", "--today", TODAY, "--html")
+    assert result.exit_code == 1, result.output
+    assert "could not lay out the flowchart of BENCH-00013" in result.stderr
+    out = workdir / "out"
+    assert not (out / "BENCH-00013.svg").exists()
+    page = (out / "BENCH-00013.md").read_text(encoding="utf-8")
+    assert "BENCH-00013.svg" not in page
+    site_page = (out / "site" / "BENCH-00013.html").read_text(encoding="utf-8")
+    assert '<figure class="flowchart">' not in site_page
+    assert "A cursed step" in site_page
+    assert (out / "BENCH-00013.dot").is_file()
+    assert len(list(out.glob("*.svg"))) == MANY - 1
+    assert "![" in (out / "BENCH-00012.md").read_text(encoding="utf-8")
+
+
+@NEEDS_DOT
+def test_only_changed_flowcharts_are_laid_out_again(
+    cli: RunCli, workdir: Path, recording_dot: Path
+) -> None:
+    shutil.copytree(EXAMPLES, workdir / "examples")
+    first = cli("render", "examples", "-o", "out", "--today", TODAY)
+    assert first.exit_code == 0, first.output
+    assert graphs_laid_out(recording_dot) == 3
+    recording_dot.unlink()
+    edited = next((workdir / "examples").glob("escalation*.yaml"))
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("step: ", "step: Now ", 1), encoding="utf-8")
+    second = cli("render", "examples", "-o", "out", "--today", TODAY)
+    assert second.exit_code == 0, second.output
+    assert graphs_laid_out(recording_dot) == 1
+    assert "Now" in (workdir / "out" / "CS-ESC-001.dot").read_text(encoding="utf-8")
+    fresh = workdir / "fresh"
+    again = cli("render", "examples", "-o", "fresh", "--today", TODAY)
+    assert again.exit_code == 0
+    assert {n: d for n, d in tree(fresh).items() if not n.startswith(".")} == {
+        n: d for n, d in tree(workdir / "out").items() if not n.startswith(".")
+    }
+
+
+@NEEDS_DOT
+def test_an_edited_image_in_the_handbook_is_not_taken_as_a_layout(
+    cli: RunCli, workdir: Path, recording_dot: Path
+) -> None:
+    shutil.copytree(EXAMPLES, workdir / "examples")
+    assert cli("render", "examples", "-o", "out", "--today", TODAY).exit_code == 0
+    svg = workdir / "out" / "CS-ESC-001.svg"
+    original = svg.read_bytes()
+    svg.write_bytes(original.replace(b"</svg>", b"<!-- edited --></svg>"))
+    recording_dot.unlink()
+    again = cli("render", "examples", "-o", "out", "--today", "2026-11-24")
+    assert again.exit_code == 0
+    assert graphs_laid_out(recording_dot) == 1
+    assert svg.read_bytes() == original
+
+
+def test_a_failure_in_a_worker_is_a_clear_error_and_leaves_nothing(
+    cli: RunCli, workdir: Path
+) -> None:
+    many_sops(workdir)
+    templates = workdir / "my-templates"
+    templates.mkdir()
+    (templates / "sop.md.j2").write_text("# {{ page.title }\n", encoding="utf-8")
+    (workdir / "sopkit.toml").write_text('templates = "my-templates"\n', encoding="utf-8")
+    result = cli("render", "sops", "-o", "out", "--today", TODAY, "--flowchart", "mermaid")
+    assert result.exit_code == 1, result.output
+    assert re.search(r"error: .*sop\.md\.j2.*nothing was written", result.stderr)
+    assert "Traceback" not in result.output
+    assert not (workdir / "out").exists()
+    assert not [p for p in workdir.iterdir() if "sopkit-staging" in p.name]
+
+
+@NEEDS_DOT
+def test_asking_for_the_site_later_builds_it(cli: RunCli, workdir: Path) -> None:
+    shutil.copytree(EXAMPLES, workdir / "examples")
+    assert cli("render", "examples", "-o", "out", "--today", TODAY).exit_code == 0
+    with_site = cli("render", "examples", "-o", "out", "--today", TODAY, "--html")
+    assert with_site.exit_code == 0
+    assert "up to date" not in with_site.stderr
+    assert (workdir / "out" / "site" / "index.html").is_file()
+
+
+@NEEDS_DOT
+def test_the_flowchart_goes_where_the_page_puts_it_not_where_a_sop_puts_an_image(
+    cli: RunCli, write: Path, workdir: Path
+) -> None:
+    source = (EXAMPLES / "escalation.en.yaml").read_text(encoding="utf-8")
+    assert "purpose: |\n" in source
+    source = source.replace("purpose: |\n", "purpose: |\n  ![a picture](CS-ESC-001.svg)\n\n", 1)
+    (workdir / "sops").mkdir()
+    (workdir / "sops" / "escalation.yaml").write_text(source, encoding="utf-8")
+    result = cli("render", "sops", "-o", "out", "--today", TODAY, "--html")
+    assert result.exit_code == 0, result.output
+    html = (workdir / "out" / "site" / "CS-ESC-001.html").read_text(encoding="utf-8")
+    assert html.count('<figure class="flowchart">') == 1
+    assert html.index('alt="a picture"') < html.index('<figure class="flowchart">')
+    assert 'class="sopkit-flowchart"' not in html
