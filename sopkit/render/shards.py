@@ -2,9 +2,9 @@
 
 Models carry the position of everything and cost more to pickle than to
 build, so they never cross a process boundary, and neither do pages or
-images. Each worker process takes a share of the files and, for its share:
-checks each file (sending back the report and a small digest for the
-handbook-wide pages), lays out the flowcharts with its own `dot` one batch at
+images. Each worker process takes files in chunks whenever it is free and,
+for the files it took: checks each one (sending back the report and a small
+digest for the handbook-wide pages), lays out the flowcharts with its own `dot` one batch at
 a time (so that no more processes run than there are cores), and, once the
 parent has the verdict of the whole check and sends what pages need to know
 about the others, renders the pages and writes every file into the staging
@@ -205,8 +205,18 @@ class LocalShards:
         return None
 
 
-class _Done(NamedTuple):
-    """A worker has sent the result of every job it was given."""
+class _Chunk(NamedTuple):
+    """Jobs for a worker, by their place in the plan."""
+
+    jobs: list[tuple[int, Job]]
+
+
+class _ChunkDone(NamedTuple):
+    """A worker has sent the result of every job of a chunk."""
+
+
+class _NoMoreJobs(NamedTuple):
+    """Every job is given out: lay out the flowcharts."""
 
 
 class _LaidOut(NamedTuple):
@@ -218,16 +228,20 @@ class _Failed(NamedTuple):
     details: str
 
 
-def _serve(connection: Connection, settings: Settings, jobs: list[tuple[int, Job]]) -> None:
-    """A worker process: check its share, lay out its flowcharts, write when asked."""
+def _serve(connection: Connection, settings: Settings) -> None:
+    """A worker process: check the chunks it is given, then lay out its flowcharts, then
+    write when asked."""
     worker = Worker(settings)
     try:
-        for index, job in jobs:
-            connection.send(worker.analyse(index, job))
-            # The models stay to the end and hold no cycles: without this, the collector
-            # scans all of them again and again as they pile up (a third of the time).
-            gc.freeze()
-        connection.send(_Done())
+        while isinstance(message := connection.recv(), _Chunk):
+            for index, job in message.jobs:
+                connection.send(worker.analyse(index, job))
+                # The models stay to the end and hold no cycles: without this, the
+                # collector scans all of them again and again as they pile up.
+                gc.freeze()
+            connection.send(_ChunkDone())
+        if message is None:  # the parent stopped early
+            return
         worker.lay_out(lambda count: connection.send(_LaidOut(count)))
         while (request := connection.recv()) is not None:
             connection.send(worker.write(request))
@@ -246,24 +260,35 @@ def _serve(connection: Connection, settings: Settings, jobs: list[tuple[int, Job
 
 
 class ProcessShards:
-    """One worker process per core, each with a fixed share of the jobs."""
+    """One worker process per core; jobs go in chunks to whichever worker is free, so a
+    slow core (or a costly file) holds nobody up, and each worker keeps what it built."""
 
     def __init__(self, settings: Settings, jobs: Sequence[Job], workers: int) -> None:
-        shares: list[list[tuple[int, Job]]] = [[] for _ in range(workers)]
-        for index, job in enumerate(jobs):  # neighbouring files are often alike in size
-            shares[index % workers].append((index, job))
+        self.jobs = list(enumerate(jobs))
+        self.chunk = max(1, min(16, len(jobs) // (workers * 8)))
+        self.given = 0
         self.connections: list[Connection] = []
         self.processes: list[multiprocessing.process.BaseProcess] = []
         self._finished = False
-        for share in shares:
+        for _ in range(workers):
             parent_end, child_end = multiprocessing.Pipe()
             process = multiprocessing.Process(
-                target=_serve, args=(child_end, settings, share), daemon=True
+                target=_serve, args=(child_end, settings), daemon=True
             )
             process.start()
             child_end.close()
             self.connections.append(parent_end)
             self.processes.append(process)
+
+    def _give(self, connection: Connection, told: set[int]) -> None:
+        """The next chunk of jobs, or (once) word that there are none left."""
+        if self.given < len(self.jobs):
+            chunk = self.jobs[self.given : self.given + self.chunk]
+            self.given += len(chunk)
+            connection.send(_Chunk(chunk))
+        elif id(connection) not in told:
+            told.add(id(connection))
+            connection.send(_NoMoreJobs())
 
     def _receive(self, connection: Connection) -> object:
         try:
@@ -279,16 +304,23 @@ class ProcessShards:
         return message
 
     def analysed(self) -> Iterator[Analysed]:
-        busy = list(self.connections)
-        while busy:
-            for ready in wait(busy):
+        told: set[int] = set()  # workers told there are no more jobs
+        for connection in self.connections:  # two chunks each: one to do, one waiting
+            self._give(connection, told)
+            self._give(connection, told)
+        received = 0
+        while received < len(self.jobs):
+            for ready in wait(self.connections):
                 assert isinstance(ready, Connection)
                 message = self._receive(ready)
-                if isinstance(message, _Done):
-                    busy.remove(ready)
+                if isinstance(message, _ChunkDone):
+                    self._give(ready, told)
                 else:
                     assert isinstance(message, Analysed)
+                    received += 1
                     yield message
+        for connection in self.connections:
+            self._give(connection, told)
 
     def request_write(self, request: WriteRequest) -> None:
         for connection in self.connections:
@@ -303,7 +335,7 @@ class ProcessShards:
                 message = self._receive(ready)
                 if isinstance(message, _LaidOut):
                     progress(message.graphs)
-                else:
+                elif not isinstance(message, _ChunkDone):  # those after the last job
                     assert isinstance(message, Written)
                     results[self.connections.index(ready)] = message
         self._finished = True
