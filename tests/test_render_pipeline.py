@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
+from sopkit.checker import Job
 from sopkit.render import shards
 from tests.conftest import EXAMPLES, TODAY, RunCli
 from tests.test_render import tree
@@ -62,11 +63,21 @@ def test_worker_processes_write_the_handbook_one_process_writes(
     cli: RunCli, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     many_sops(workdir)
+    opened: list[str] = []
+    open_shards = shards.open_shards
+
+    def spy(settings: shards.Settings, jobs: list[Job]) -> shards.Shards:
+        pool = open_shards(settings, jobs)
+        opened.append(type(pool).__name__)
+        return pool
+
+    monkeypatch.setattr(shards, "open_shards", spy)
     pooled = cli("render", "sops", "-o", "pooled", "--today", TODAY, "--html")
     assert pooled.exit_code == 0, pooled.output
     monkeypatch.setattr(shards, "PARALLEL_FROM", 10**9)
     alone = cli("render", "sops", "-o", "alone", "--today", TODAY, "--html")
     assert alone.exit_code == 0, alone.output
+    assert opened == ["ProcessShards", "LocalShards"]
     assert tree(workdir / "pooled") == tree(workdir / "alone")
     files = tree(workdir / "pooled")
     assert sum(name.endswith(".svg") for name in files) == MANY

@@ -34,7 +34,7 @@ class Flowcharts:
     def __init__(self, graphviz: Graphviz) -> None:
         self.graphviz = graphviz
         self.images: dict[str, Images] = {}
-        self.failed: dict[str, str] = {}  # layout key -> what `dot` said
+        self.failed: set[str] = set()  # layout keys `dot` could not lay out
         self._waiting: dict[str, str] = {}
 
     def add(self, source: str) -> str:
@@ -51,21 +51,16 @@ class Flowcharts:
 
     def lay_out(self, progress: Callable[[int], None] | None = None) -> None:
         """Lay out every waiting graph, telling `progress` how many after each batch."""
-        waiting = list(self._waiting.items())
+        keys, sources = list(self._waiting), list(self._waiting.values())
         self._waiting.clear()
-        size = graphviz_run.BATCH
-        for start in range(0, len(waiting), size):
-            batch = waiting[start : start + size]
-            results = graphviz_run.lay_out(
-                self.graphviz.executable, self.graphviz.formats, [source for _, source in batch]
-            )
-            for (key, _), result in zip(batch, results, strict=True):
-                if isinstance(result, LayoutFailure):
-                    self.failed[key] = result.message
-                else:
-                    self.images[key] = result
-            if progress:
-                progress(len(batch))
+        results = graphviz_run.lay_out(
+            self.graphviz.executable, self.graphviz.formats, sources, progress
+        )
+        for key, result in zip(keys, results, strict=True):
+            if isinstance(result, LayoutFailure):
+                self.failed.add(key)
+            else:
+                self.images[key] = result
 
 
 def _previous(previous: Mapping[str, tuple[str, str]], name: str) -> bytes | None:

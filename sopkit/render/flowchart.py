@@ -112,9 +112,7 @@ def _node_line(node: Node, style: ChartStyle) -> str:
         kind = "call"
         values["href"] = f"{graphviz.escape(node.sop.id)}{style.link_suffix}"
     else:
-        kind = (
-            "decision" if isinstance(node, Decision) else "end" if isinstance(node, End) else "step"
-        )
+        kind = node.kind.value if isinstance(node, Decision | End) else "step"
         if style.step_links:
             values["href"] = f"#step-{node.index + 1}"
     attrs = " ".join(piece or f"{name}={_quote(values[name])}"

@@ -16,7 +16,7 @@ import functools
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 INSTALL_HINT = (
@@ -65,9 +65,13 @@ Images = dict[str, bytes]  # format -> image
 
 
 def lay_out(
-    executable: str, formats: Sequence[str], sources: Sequence[str]
+    executable: str,
+    formats: Sequence[str],
+    sources: Sequence[str],
+    progress: Callable[[int], None] | None = None,
 ) -> list[Images | LayoutFailure]:
-    """Each graph's images (or why there are none), in the order given, one `dot` a batch."""
+    """Each graph's images (or why there are none), in the order given, one `dot` a batch;
+    `progress` hears how many graphs each batch laid out."""
     results: list[Images | LayoutFailure] = []
     for start in range(0, len(sources), BATCH):
         batch = sources[start : start + BATCH]
@@ -78,6 +82,8 @@ def lay_out(
                 results.append(single if isinstance(single, LayoutFailure) else single[0])
         else:
             results.extend(laid_out)
+        if progress:
+            progress(len(batch))
     return results
 
 

@@ -1,12 +1,11 @@
-"""The core of `sopkit render`: check, then build every file of the handbook in memory,
-then publish it whole (or compare it with what is there, for `--check`).
+"""The core of `sopkit render`: check, then write the handbook into a staging folder
+and swap it in whole (or compare it with what is there, for `--check`).
 
-Work per SOP (checking, its flowchart's DOT, its page) runs where its model
-was built (`shards`); flowchart layout, the slow part, runs in the background
-meanwhile (`charts`), and an image whose graph is unchanged is taken from the
-previous handbook instead. Here the parts meet: the check's verdict, the
-pages about all SOPs, and the files, in an order that never depends on which
-process finished first.
+Work per SOP (checking, its flowchart, its page and files) runs where its
+model was built (`shards`), and an image whose graph is unchanged is taken
+from the previous handbook (`charts`). Here the parts meet: the check's
+verdict, the pages about all SOPs and the manifest, in an order that never
+depends on which process finished first.
 """
 
 from __future__ import annotations
@@ -74,8 +73,9 @@ def render(
 ) -> RenderResult:
     check_options = CheckOptions(today=options.today, select=options.select, ignore=options.ignore)
     work = checker.plan(paths, config, check_options, keep_models=True)
+    previous = output.manifest(options.out)
     # Without a previous handbook nothing can be current: the key can wait for the workers.
-    key = inputs_key(work.targets, options) if output.manifest(options.out) else None
+    key = inputs_key(work.targets, options) if previous else None
     if key is not None and not options.check_only and output.is_current(options.out, key):
         # Nothing to build: the check alone decides, and models need not be kept.
         work = work._replace(jobs=[job._replace(keep_model=False) for job in work.jobs])
@@ -85,7 +85,7 @@ def render(
         result.files = [] if result.refused else sorted(output.read_manifest(options.out) or {})
         return result
     with _collector_paused():
-        return _render(work, config, options, progress, check_options, key)
+        return _render(work, config, options, progress, check_options, key, previous)
 
 
 @contextmanager
@@ -108,8 +108,9 @@ def _render(
     progress: Progress,
     check_options: CheckOptions,
     key: str | None,
+    previous: dict[str, object],
 ) -> RenderResult:
-    graphviz = _graphviz(options)
+    graphviz = _graphviz(options, {} if options.check_only else previous)
     settings = shards.Settings(
         options.chart, options.flowchart, options.html, options.templates, graphviz
     )
@@ -134,12 +135,12 @@ def _render(
     return result
 
 
-def _graphviz(options: RenderOptions) -> Graphviz | None:
-    """The `dot` to lay out with, if flowcharts are Graphviz's and it is installed."""
+def _graphviz(options: RenderOptions, previous: dict[str, object]) -> Graphviz | None:
+    """The `dot` to lay out with, if flowcharts are Graphviz's and it is installed, and the
+    images of the previous handbook (whose manifest is `previous`) it need not redo."""
     executable, version = graphviz_run.dot_executable(), graphviz_run.dot_version()
     if options.flowchart != "graphviz" or executable is None or version is None:
         return None
-    previous = {} if options.check_only else output.manifest(options.out)
     formats = ("svg", "png") if options.png else ("svg",)
     return Graphviz(executable, version, formats, previous_layouts(previous, options.out))
 
@@ -167,13 +168,11 @@ def _publish(
     )
     staging = None if options.check_only else output.Staging(options.out)
     try:
-        sink: output.Sink
-        if staging is None:
-            sink = output.Comparison(options.out)
-            pool.request_write(shards.WriteRequest(repo, skip, None, options.out))
-        else:
-            sink = output.FolderSink(staging.folder)
-            pool.request_write(shards.WriteRequest(repo, skip, staging.folder))
+        folder = options.out if staging is None else staging.folder
+        sink: output.Sink = (
+            output.Comparison(folder) if staging is None else output.FolderSink(folder)
+        )
+        pool.request_write(shards.WriteRequest(repo, skip, folder, compare=staging is None))
         pages = _index_pages(digests, repo, environment(options.templates))
         if options.html:
             from sopkit.render.site import handbook_html  # markdown and nh3 only when asked

@@ -4,11 +4,11 @@ Models carry the position of everything and cost more to pickle than to
 build, so they never cross a process boundary, and neither do pages or
 images. Each worker process takes files in chunks whenever it is free and,
 for the files it took: checks each one (sending back the report and a small
-digest for the handbook-wide pages), lays out the flowcharts with its own `dot` one batch at
-a time (so that no more processes run than there are cores), and, once the
-parent has the verdict of the whole check and sends what pages need to know
-about the others, renders the pages and writes every file into the staging
-folder. Few files are done in this process, by the same `Worker`.
+digest for the handbook-wide pages), lays out the flowcharts with its own
+`dot` one batch at a time (so that no more processes run than there are
+cores), and, once the parent has the verdict of the whole check and sends
+what pages need to know about the others, renders the pages and writes every
+file into the staging folder. Few files are done in this process, by the same `Worker`.
 """
 
 from __future__ import annotations
@@ -63,15 +63,15 @@ class WriteRequest(NamedTuple):
 
     repo: context.Repository
     skip: frozenset[int]  # jobs that another job with the same SOP id overrides
-    folder: Path | None  # the staging folder, or None with `compare`
-    compare: Path | None = None  # `render --check`: the handbook to compare with
+    folder: Path  # the staging folder; with `compare`, the handbook to compare with
+    compare: bool = False  # `render --check`
 
 
 class Written(NamedTuple):
     digests: dict[str, str]  # every file written, by name
     layouts: dict[str, str]  # image file -> what it was laid out from
     changed: list[str]  # with `compare`: the files that differ
-    failed: dict[str, str]  # SOP id -> why `dot` could not lay out its flowchart
+    failed: list[str]  # SOPs whose flowchart `dot` could not lay out
 
 
 class Worker:
@@ -102,16 +102,11 @@ class Worker:
             self.charts.lay_out(progress)
 
     def write(self, request: WriteRequest) -> Written:
-        sink: Sink
-        if request.folder is not None:
-            sink = FolderSink(request.folder)
-        else:
-            assert request.compare is not None
-            sink = Comparison(request.compare)
+        sink = Comparison(request.folder) if request.compare else FolderSink(request.folder)
         pages = environment(self.settings.templates)
         site = _Site(self.settings.templates) if self.settings.html else None
         layouts: dict[str, str] = {}
-        failed: dict[str, str] = {}
+        failed: list[str] = []
         for job_index, sop in sorted(self.models.items()):
             if job_index in request.skip:
                 continue
@@ -135,7 +130,7 @@ class Worker:
         sop: Sop,
         sink: Sink,
         layouts: dict[str, str],
-        failed: dict[str, str],
+        failed: list[str],
     ) -> dict[str, bytes]:
         """Write the SOP's .dot and images; return the images."""
         dot = self.dots.get(job_index)
@@ -145,7 +140,7 @@ class Worker:
         if key is None or self.charts is None:
             return {}
         if key in self.charts.failed:
-            failed[sop.id] = self.charts.failed[key]
+            failed.append(sop.id)
         images = self.charts.images.get(key, {})
         for fmt, data in images.items():
             sink.write(f"{sop.id}.{fmt}", data)

@@ -141,12 +141,11 @@ def handbook_html(
 ) -> dict[str, bytes]:
     """The site's files that are not a SOP's page: index, glossary, roles, search, assets.
 
-    `pages` are the Markdown files of the handbook; SOP pages are skipped (`sop_html`
-    makes those where the models are). Paths are relative to the site folder.
+    `pages` are the Markdown pages about all SOPs (a SOP's own page comes from
+    `sop_html`, where its model is). Paths are relative to the site folder.
     """
     env = environment(user_templates)
     labels = labels_for(repo.language)
-    sop_pages = {f"{sop.id}.md" for sop in sops}
     files: dict[str, bytes] = {}
     roles = {role.file: role for role in role_pages}
     for role in roles.values():  # sopkit's own tables: straight to HTML, escaped by Jinja
@@ -154,7 +153,7 @@ def handbook_html(
         page = Page(file, "role.html.j2", f"{labels['role']}: {role.role_id}", repo.language, "")
         files[file] = _page_html(env, page, labels, role=role)
     for name in sorted(pages):
-        if not name.endswith(".md") or name in roles or name in sop_pages:
+        if not name.endswith(".md") or name in roles:
             continue
         body, _ = _convert(pages[name].decode("utf-8"))
         stem = name.removesuffix(".md")
