@@ -91,17 +91,18 @@ def wrap(text: str, width: int) -> list[str]:
     if "-" in text or max(map(len, words)) > width:
         return textwrap.wrap(text, width)
     lines: list[str] = []
-    line = ""
+    line: list[str] = []
+    length = -1  # of `line` joined, as if it began with a space
     for word in words:
         if not word:
             continue
-        if not line:
-            line = word
-        elif len(line) + 1 + len(word) <= width:
-            line = f"{line} {word}"
+        if length + 1 + len(word) <= width:
+            line.append(word)
+            length += 1 + len(word)
         else:
-            lines.append(line)
-            line = word
+            lines.append(" ".join(line))
+            line = [word]
+            length = len(word)
     if line:
-        lines.append(line)
+        lines.append(" ".join(line))
     return lines
