@@ -44,7 +44,10 @@ def charts(tmp_path: Path) -> list[str]:
 
 
 @NEEDS_DOT
-def test_a_batch_gives_the_bytes_of_one_dot_per_graph(tmp_path: Path) -> None:
+def test_a_batch_gives_the_bytes_of_one_dot_per_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(graphviz_run, "BATCH", 20)
     executable = graphviz_run.dot_executable()
     assert executable is not None
     sources = charts(tmp_path)

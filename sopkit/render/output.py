@@ -79,6 +79,9 @@ def _manifest_bytes(digests: Mapping[str, str], key: str, layouts: Mapping[str, 
     return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+
 class Sink(Protocol):
     """Where a render's files go: a staging folder, or a comparison with the handbook there."""
 
@@ -93,14 +96,22 @@ class FolderSink:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.digests: dict[str, str] = {}
-        self._folders = {folder}
+        self._folders = {""}  # the folders made, relative to `folder`
 
     def write(self, name: str, data: bytes) -> None:
-        target = self.folder / name
-        if target.parent not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
-        target.write_bytes(data)
+        # Plain os calls on a string path: a handbook is thousands of small files, and
+        # pathlib's joining and opening cost more than the write itself.
+        parent, _, _ = name.rpartition("/")
+        if parent not in self._folders:
+            os.makedirs(f"{self.folder}/{parent}", exist_ok=True)
+            self._folders.add(parent)
+        handle = os.open(f"{self.folder}/{name}", _NEW_FILE, 0o666)
+        try:
+            rest = memoryview(data)
+            while rest:  # one write, unless the system writes less than asked
+                rest = rest[os.write(handle, rest) :]
+        finally:
+            os.close(handle)
         self.digests[name] = digest(data)
 
 

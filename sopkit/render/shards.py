@@ -207,7 +207,10 @@ class _Chunk(NamedTuple):
 
 
 class _ChunkDone(NamedTuple):
-    """A worker has sent the result of every job of a chunk."""
+    """The results of a chunk's jobs, in one message: one per job woke the parent a
+    thousand times."""
+
+    results: list[Analysed]
 
 
 class _NoMoreJobs(NamedTuple):
@@ -229,12 +232,13 @@ def _serve(connection: Connection, settings: Settings) -> None:
     worker = Worker(settings)
     try:
         while isinstance(message := connection.recv(), _Chunk):
+            results = []
             for index, job in message.jobs:
-                connection.send(worker.analyse(index, job))
+                results.append(worker.analyse(index, job))
                 # The models stay to the end and hold no cycles: without this, the
                 # collector scans all of them again and again as they pile up.
                 gc.freeze()
-            connection.send(_ChunkDone())
+            connection.send(_ChunkDone(results))
         if message is None:  # the parent stopped early
             return
         worker.lay_out(lambda count: connection.send(_LaidOut(count)))
@@ -308,12 +312,10 @@ class ProcessShards:
             for ready in wait(self.connections):
                 assert isinstance(ready, Connection)
                 message = self._receive(ready)
-                if isinstance(message, _ChunkDone):
-                    self._give(ready, told)
-                else:
-                    assert isinstance(message, Analysed)
-                    received += 1
-                    yield message
+                assert isinstance(message, _ChunkDone)
+                self._give(ready, told)
+                received += len(message.results)
+                yield from message.results
         for connection in self.connections:
             self._give(connection, told)
 
