@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from sopkit.render.collation import sort_key
-from sopkit.render.output import MANIFEST
+from sopkit.render.output import MANIFEST, FolderSink, digest
 from tests.conftest import EXAMPLES, TODAY, RunCli, WriteFile
 from tests.test_fmt import sops as generated_sops
 
@@ -347,3 +347,20 @@ def test_generated_sops_render_with_every_text_intact(source: str) -> None:
     for node in sop.nodes:
         assert " ".join(node.text.split()) in flat_page, node.text
         assert "".join(node.text.split()) in drawn, node.text
+
+
+def test_a_folder_sink_writes_the_exact_bytes_into_subfolders(tmp_path: Path) -> None:
+    sink = FolderSink(tmp_path)
+    page = "Ελληνικά, slovenščina\r\nline two\n".encode()
+    big = bytes(range(256)) * 4096  # larger than one pipe or buffer's worth
+    sink.write("CS-1.md", page)
+    sink.write("site/CS-1.html", big)
+    sink.write("site/CS-2.html", b"")
+    assert (tmp_path / "CS-1.md").read_bytes() == page
+    assert (tmp_path / "site" / "CS-1.html").read_bytes() == big
+    assert (tmp_path / "site" / "CS-2.html").read_bytes() == b""
+    assert sink.digests == {
+        "CS-1.md": digest(page), "site/CS-1.html": digest(big), "site/CS-2.html": digest(b"")
+    }  # fmt: skip
+    sink.write("CS-1.md", b"x")  # written again, shorter: nothing of the first is left
+    assert (tmp_path / "CS-1.md").read_bytes() == b"x"

@@ -79,7 +79,10 @@ def _manifest_bytes(digests: Mapping[str, str], key: str, layouts: Mapping[str, 
     return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+# O_BINARY: on Windows a file from os.open is otherwise in text mode, and every "\n"
+# would be written as "\r\n".
+_NEW_FILE = (os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+             | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))  # fmt: skip
 
 
 class Sink(Protocol):
