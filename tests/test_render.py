@@ -352,7 +352,7 @@ def test_generated_sops_render_with_every_text_intact(source: str) -> None:
 def test_a_folder_sink_writes_the_exact_bytes_into_subfolders(tmp_path: Path) -> None:
     sink = FolderSink(tmp_path)
     page = "Ελληνικά, slovenščina\r\nline two\n".encode()
-    big = bytes(range(256)) * 4096  # larger than one pipe or buffer's worth
+    big = bytes(range(256)) * 4096  # larger than a file object's buffer
     sink.write("CS-1.md", page)
     sink.write("site/CS-1.html", big)
     sink.write("site/CS-2.html", b"")

@@ -94,8 +94,8 @@ _KIND_ATTRS = {
     "step": {"shape": "box", "style": "filled", "fillcolor": "#ffffff"},
 }  # fmt: skip
 _END_MARKER = _attr_list(END_MARKER)
-_LANE_COLOURS = 'color="#9aa5b1" fontcolor="#3e4c59"'
-_LANE_STYLE = 'style="rounded,dashed"'
+# A lane's attributes as `lane.attr(...)` writes them (sorted), its label in the slot.
+_LANE_ATTRS = 'color="#9aa5b1" fontcolor="#3e4c59" label={} style="rounded,dashed"'
 
 
 @functools.cache
@@ -164,9 +164,9 @@ def to_dot(sop: Sop, style: ChartStyle, role_names: Mapping[str, str]) -> str:
         # pins the order: each wrapper holds one cluster, and wrappers are numbered.
         # The statements are what `chart.subgraph(...)` twice and `lane.attr(...)` write
         # (a golden file holds them to it), without a Digraph per lane.
-        label = quote_escaped(_label(role_names.get(role, role)))
+        attrs = _LANE_ATTRS.format(quote_escaped(_label(role_names.get(role, role))))
         chart.body.append(f'\tsubgraph "%lane{number}" {{\n\t\tsubgraph cluster_{number} {{\n'
-                          f"\t\t\t{_LANE_COLOURS} label={label} {_LANE_STYLE}\n")  # fmt: skip
+                          f"\t\t\t{attrs}\n")  # fmt: skip
         chart.body += [f"\t\t{_node_line(node, style)}" for node in nodes]
         chart.body.append("\t\t}\n\t}\n")
     chart.body += [_node_line(node, style) for node in sop.nodes if node.index not in in_lane]

@@ -79,12 +79,6 @@ def _manifest_bytes(digests: Mapping[str, str], key: str, layouts: Mapping[str, 
     return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-# O_BINARY: on Windows a file from os.open is otherwise in text mode, and every "\n"
-# would be written as "\r\n".
-_NEW_FILE = (os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-             | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))  # fmt: skip
-
-
 class Sink(Protocol):
     """Where a render's files go: a staging folder, or a comparison with the handbook there."""
 
@@ -102,19 +96,14 @@ class FolderSink:
         self._folders = {""}  # the folders made, relative to `folder`
 
     def write(self, name: str, data: bytes) -> None:
-        # Plain os calls on a string path: a handbook is thousands of small files, and
-        # pathlib's joining and opening cost more than the write itself.
+        # String paths, not Path objects: a handbook is thousands of small files, and
+        # pathlib's joining, checks and opening cost more than the write itself.
         parent, _, _ = name.rpartition("/")
         if parent not in self._folders:
             os.makedirs(f"{self.folder}/{parent}", exist_ok=True)
             self._folders.add(parent)
-        handle = os.open(f"{self.folder}/{name}", _NEW_FILE, 0o666)
-        try:
-            rest = memoryview(data)
-            while rest:  # one write, unless the system writes less than asked
-                rest = rest[os.write(handle, rest) :]
-        finally:
-            os.close(handle)
+        with open(f"{self.folder}/{name}", "wb") as handle:
+            handle.write(data)
         self.digests[name] = digest(data)
 
 

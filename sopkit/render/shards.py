@@ -332,7 +332,7 @@ class ProcessShards:
                 message = self._receive(ready)
                 if isinstance(message, _LaidOut):
                     progress(message.graphs)
-                elif not isinstance(message, _ChunkDone):  # those after the last job
+                else:  # every chunk's results were taken by `analysed`
                     assert isinstance(message, Written)
                     results[self.connections.index(ready)] = message
         self._finished = True
