@@ -9,6 +9,15 @@ from __future__ import annotations
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sopkit import FORMAT_VERSION
+from sopkit.fieldnames import (
+    ALL_NODE_FIELDS,
+    CHANGE_FIELDS,
+    KINDS,
+    KPI_FIELDS,
+    NODE_FIELDS,
+    REQUIRED_TOP,
+    TOP_FIELDS,
+)
 from sopkit.fields import NULL, FieldReader, Pair, shape_of, where_of
 from sopkit.loader import loc_of, tag_of
 from sopkit.model import (
@@ -28,6 +37,7 @@ from sopkit.model import (
     resolve_flow,
 )
 from sopkit.model import Node as SopNode
+from sopkit.plain import plain_node
 from sopkit.problems import FILE_START, Finding, Loc
 from sopkit.values import (
     is_language_tag,
@@ -36,21 +46,6 @@ from sopkit.values import (
 NODE_KIND = "node-kind"
 
 
-TOP_FIELDS = (
-    "sopkit", "id", "title", "department", "purpose", "owner", "version", "status",
-    "effective", "review_by", "language", "scope", "tags", "sla", "roles", "terms",
-    "kpis", "related", "changelog", "start", "steps",
-)  # fmt: skip
-REQUIRED_TOP = ("id", "title", "department", "purpose", "steps")
-KINDS = ("step", "decision", "end")
-NODE_FIELDS: dict[str, tuple[str, ...]] = {
-    "step": ("id", "step", "role", "details", "duration", "next", "sop"),
-    "decision": ("id", "decision", "role", "details", "duration", "branches"),
-    "end": ("id", "end", "role", "details"),
-}
-ALL_NODE_FIELDS = tuple(dict.fromkeys(f for fs in NODE_FIELDS.values() for f in fs))
-KPI_FIELDS = ("name", "target", "description")
-CHANGE_FIELDS = ("version", "date", "author", "summary")
 ARTICLE = {"step": "a step", "decision": "a decision", "end": "an end"}
 PLURAL = {"step": "steps", "decision": "decisions", "end": "ends"}
 
@@ -202,6 +197,15 @@ def _nodes(b: FieldReader, pair: Pair | None) -> tuple[SopNode, ...]:
 
 
 def _node(b: FieldReader, index: int, item: Node) -> SopNode:
+    if type(item) is MappingNode:
+        plain = plain_node(index, item)
+        if plain is not None:
+            return plain
+    return checked_node(b, index, item)
+
+
+def checked_node(b: FieldReader, index: int, item: Node) -> SopNode:
+    """A node read field by field, with a problem for everything that is wrong in it."""
     at = loc_of(item)
     if not isinstance(item, MappingNode):
         b.problem(

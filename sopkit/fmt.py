@@ -38,7 +38,8 @@ from ruamel.yaml.scalarstring import (
 )
 from ruamel.yaml.tokens import CommentToken
 
-from sopkit.build import CHANGE_FIELDS, KINDS, KPI_FIELDS, NODE_FIELDS, TOP_FIELDS, build_sop
+from sopkit.build import build_sop
+from sopkit.fieldnames import CHANGE_FIELDS, KINDS, KPI_FIELDS, NODE_FIELDS, TOP_FIELDS
 from sopkit.loader import load_text
 from sopkit.model import content_of
 

@@ -57,29 +57,27 @@ def longest_path(flow: Flow, weight: Callable[[int], int]) -> int | None:
         return None
     successors_of = [flow.successors(i) for i in range(len(flow.edges))]
     best: dict[int, int | None] = {}
-    on_path: set[int] = set()
-    stack: list[tuple[int, int]] = [(flow.start, 0)]
-    on_path.add(flow.start)
+    on_path = {flow.start}
+    stack = [(flow.start, iter(successors_of[flow.start]))]
     while stack:
-        node, next_edge = stack[-1]
-        successors = successors_of[node]
-        if next_edge < len(successors):
-            stack[-1] = (node, next_edge + 1)
-            target = successors[next_edge]
+        node, pending = stack[-1]
+        for target in pending:  # goes on where the search last left this node
             if target not in on_path and target not in best:
                 on_path.add(target)
-                stack.append((target, 0))
-            continue
-        stack.pop()
-        on_path.discard(node)
-        totals = [best[t] for t in successors if t in best and best[t] is not None]
-        own = weight(node)
-        if totals:
-            best[node] = own + max(t for t in totals if t is not None)
-        elif node in flow.terminals:
-            best[node] = own
+                stack.append((target, iter(successors_of[target])))
+                break
         else:
-            best[node] = None
+            stack.pop()
+            on_path.discard(node)
+            heaviest = None
+            for target in successors_of[node]:
+                total = best.get(target)
+                if total is not None and (heaviest is None or total > heaviest):
+                    heaviest = total
+            if heaviest is not None:
+                best[node] = weight(node) + heaviest
+            else:
+                best[node] = weight(node) if node in flow.terminals else None
     return best.get(flow.start)
 
 

@@ -107,6 +107,14 @@ def test_wrap_is_textwrap(parts: list[str], width: int) -> None:
     assert wrap(text, width) == textwrap.wrap(text, width)
 
 
+@given(
+    st.text(alphabet=st.sampled_from("ab čΑ-\t\n\r\u00a0\u200b"), max_size=60),
+    st.sampled_from([1, 5, 28]),
+)
+def test_wrap_is_textwrap_for_any_spacing(text: str, width: int) -> None:
+    assert wrap(text, width) == textwrap.wrap(text, width)
+
+
 @given(st.text(max_size=80), st.none() | st.text(max_size=10))
 def test_dot_labels_are_quoted_as_the_graphviz_package_quotes_them(
     text: str, extra: str | None

@@ -99,35 +99,38 @@ _LANE_ATTRS = 'color="#9aa5b1" fontcolor="#3e4c59" label={} style="rounded,dashe
 
 
 @functools.cache
-def _attribute_template(kind: str, linked: bool) -> tuple[str, tuple[str, ...]]:
+def _attributes_after_label(kind: str, linked: bool) -> str:
     """A kind of node's attributes after its label, in `Digraph.node`'s (sorted) order, as
-    a format string with the fixed ones quoted once, and the names of the node's own values
-    in the order of its `{}` slots."""
+    a format string with the fixed ones quoted once and a `{}` slot for each of the node's
+    own values: `href` (when linked), then `tooltip`, as they sort."""
     fixed = _KIND_ATTRS[kind]
     names = sorted({*fixed, "tooltip", *(["href"] if linked else [])})
-    pieces = [
+    own = [n for n in names if n not in fixed]
+    assert own == (["href", "tooltip"] if linked else ["tooltip"])
+    return " ".join(
         f"{n}={_quote(fixed[n])}".replace("{", "{{").replace("}", "}}") if n in fixed
         else f"{n}={{}}"
         for n in names
-    ]  # fmt: skip
-    return " ".join(pieces), tuple(n for n in names if n not in fixed)
+    )  # fmt: skip
 
 
 def _node_line(node: Node, style: ChartStyle) -> str:
     """A node's statement, as `Digraph.node` would write it (names `n<index>` need no quotes)."""
     duration = duration_of(node)
-    label = _label(node.text, f"({duration.text})" if duration else None)
-    values = {"tooltip": graphviz.escape(node.id or node.text)}
+    label = quote_escaped(_label(node.text, f"({duration.text})" if duration else None))
+    tooltip = quote_escaped(graphviz.escape(node.id or node.text))
     if isinstance(node, Step) and node.sop is not None:
-        kind = "call"
-        values["href"] = f"{graphviz.escape(node.sop.id)}{style.link_suffix}"
+        href = _quote(f"{graphviz.escape(node.sop.id)}{style.link_suffix}")
+        attrs = _attributes_after_label("call", True).format(href, tooltip)
     else:
-        kind = node.kind.value if isinstance(node, Decision | End) else "step"
+        kind = "step" if type(node) is Step else node.kind.value
         if style.step_links:
-            values["href"] = f"#step-{node.index + 1}"
-    template, names = _attribute_template(kind, "href" in values)
-    attrs = template.format(*[_quote(values[name]) for name in names])
-    return f"\tn{node.index} [label={quote_escaped(label)} {attrs}]\n"
+            attrs = _attributes_after_label(kind, True).format(
+                _quote(f"#step-{node.index + 1}"), tooltip
+            )
+        else:
+            attrs = _attributes_after_label(kind, False).format(tooltip)
+    return f"\tn{node.index} [label={label} {attrs}]\n"
 
 
 @functools.cache

@@ -37,7 +37,10 @@ def undefined_acronyms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
             defined.add(acronym_of(word) or word)
     pieces = ctx.pieces(sop)
     # Most SOPs define what they use: one look at all the distinct words settles that.
-    words = set(WORD.findall("\0".join(piece.text for piece in pieces)))
+    # Words never span whitespace, and a token in lower case holds no acronym, so
+    # only the few other distinct tokens are searched for words.
+    tokens = set("\0".join(piece.text for piece in pieces).split())
+    words = {word for token in tokens if not token.islower() for word in WORD.findall(token)}
     undefined = {acronym_of(word) for word in words} - defined - {None}
     if not undefined:
         return
