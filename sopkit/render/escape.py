@@ -17,11 +17,23 @@ class Md(str):
 
 
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]|~#!&<>]")
 
 
 def md_text(text: str) -> Md:
     """Plain text shown as itself in Markdown: one line, no formatting, no HTML."""
-    one_line = " ".join(str(text).split())
+    text = str(text)
+    # Most text needs nothing: no character to escape, and no spacing to tidy (every
+    # space but " " is unprintable, so isprintable() rules out tabs, newlines and the like).
+    if (
+        text.isprintable()
+        and "  " not in text
+        and text[:1] != " "
+        and text[-1:] != " "
+        and _MARKDOWN_SPECIAL.search(text) is None
+    ):
+        return Md(text)
+    one_line = " ".join(text.split())
     escaped = one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if _INLINE_SPECIAL.search(escaped) is None:  # most text: no substitution to prepare
         return Md(escaped)
