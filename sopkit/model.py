@@ -22,6 +22,10 @@ class NodeKind(StrEnum):
     END = "end"
 
 
+KIND_NAMES = {kind: kind.value for kind in NodeKind}
+"""`kind.value` without the enum's property, which costs more than a look-up."""
+
+
 class Status(StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"

@@ -19,6 +19,7 @@ from sopkit.model import Node as SopNode
 from sopkit.values import is_valid_id, parse_duration
 
 STR = "tag:yaml.org,2002:str"
+_new_tuple = tuple.__new__
 _FIELDS_OF = {kind: frozenset(names) for kind, names in NODE_FIELDS.items()}
 
 
@@ -72,8 +73,9 @@ def plain_node(index: int, item: MappingNode) -> SopNode | None:
         written = _value(fields["duration"])
         if written is None or (duration := parse_duration(written)) is None:
             return None
-    where = Where(
-        loc_of(item), {name: loc_of(value) for name, value in fields.items()}, loc_of(id_key)
+    where = _new_tuple(
+        Where,
+        (loc_of(item), {name: loc_of(value) for name, value in fields.items()}, loc_of(id_key)),
     )
     if kind == "end":
         return End(index, node_id, text, where, role, details)

@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from sopkit.model import Sop
+from sopkit.model import KIND_NAMES, Sop
 from sopkit.problems import Loc
 
 WORD = re.compile(r"[^\W_]+")
@@ -40,7 +40,7 @@ def text_pieces(sop: Sop) -> Iterator[Piece]:
             if value:
                 yield Piece(value, kpi.where.value(name))
     for node in sop.nodes:
-        kind = node.kind.value
+        kind = KIND_NAMES[node.kind]
         yield Piece(node.text, node.where.value(kind))
         if node.details:
             yield Piece(node.details, node.where.value("details"))

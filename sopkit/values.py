@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -37,6 +38,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+@functools.lru_cache(maxsize=4096)  # SOPs say "5m", "15m" and "1h" again and again
 def parse_duration(text: str) -> Duration | None:
     compact = text.strip()
     if not _DURATION.fullmatch(compact):

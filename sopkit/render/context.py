@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from sopkit.model import Decision, End, Kpi, Sop, Step, duration_of
+from sopkit.model import KIND_NAMES, Decision, End, Kpi, Sop, Step, duration_of
 from sopkit.render.collation import sort_key
 from sopkit.render.escape import Md, md_block, md_cell, md_text, slug
 from sopkit.render.labels import labels_for
@@ -28,6 +28,7 @@ class StepView(NamedTuple):  # a tuple: pages have many, and tuples are quick to
     duration: Md | None
     details: Md | None
     directions: Md | None
+    headline: Md  # the step's line, from the fields above: "**Text** — *role* · ..."
 
 
 @dataclass(frozen=True)
@@ -174,26 +175,34 @@ def sop_page(
     sop: Sop, repo: Repository, flowchart_image: str | None = None, mermaid: str | None = None
 ) -> SopPage:
     labels = labels_for(sop.language or repo.language)
+    words = markdown_labels(sop.language or repo.language)
     role_names = {role.id: md_text(role.description) for role in sop.roles}
     link_terms = _TermLinker(sop)
     steps = []
     for node in sop.nodes:
         duration = duration_of(node)
+        kind = KIND_NAMES[node.kind]
+        text = md_text(node.text)
+        links = link_terms(node.text)
+        role = (role_names.get(node.role) or md_text(node.role)) if node.role else None
+        # A duration's text is its compact form (`1h30m`): nothing in it to escape.
+        took = Md(duration.text) if duration else None
         steps.append(
             StepView(
                 node.index + 1,
-                node.kind.value,
-                md_text(node.text),
-                link_terms(node.text),
-                (role_names.get(node.role) or md_text(node.role)) if node.role else None,
-                md_text(duration.text) if duration else None,
+                kind,
+                text,
+                links,
+                role,
+                took,
                 md_block(node.details) if node.details else None,
                 _directions(sop, node.index, labels, repo),
+                _headline(kind, text, links, role, took, words),
             )
         )
     return SopPage(
         sop=sop,
-        labels=markdown_labels(sop.language or repo.language),
+        labels=words,
         title=md_text(sop.title),
         meta=_meta(sop, labels, repo),
         purpose=md_block(sop.purpose),
@@ -216,6 +225,20 @@ def sop_page(
         mermaid=Md(mermaid) if mermaid is not None else None,
         sla=sop.sla.text if sop.sla else None,
     )
+
+
+def _headline(
+    kind: str, text: Md, links: Md | None, role: Md | None, took: Md | None, words: Mapping[str, Md]
+) -> Md:
+    """A step's line in the procedure: **Text** — *role* · Duration: 10m (→ glossary links)."""
+    line = f"**{words['outcome']}:** **{text}**" if kind == "end" else f"**{text}**"
+    if role:
+        line += f" — *{role}*"
+    if took:
+        line += f" · {words['duration']}: {took}"
+    if links:
+        line += f" (→ {links})"
+    return Md(line)
 
 
 def _kpi_row(kpi: Kpi) -> tuple[Md, Md, Md]:

@@ -13,7 +13,7 @@ from typing import cast
 
 import graphviz
 
-from sopkit.model import Decision, End, Node, Sop, Step, duration_of
+from sopkit.model import KIND_NAMES, Decision, End, Node, Sop, Step, duration_of
 from sopkit.render.escape import mermaid_text
 from sopkit.text import wrap
 
@@ -123,7 +123,7 @@ def _node_line(node: Node, style: ChartStyle) -> str:
         href = _quote(f"{graphviz.escape(node.sop.id)}{style.link_suffix}")
         attrs = _attributes_after_label("call", True).format(href, tooltip)
     else:
-        kind = "step" if type(node) is Step else node.kind.value
+        kind = "step" if type(node) is Step else KIND_NAMES[node.kind]
         if style.step_links:
             attrs = _attributes_after_label(kind, True).format(
                 _quote(f"#step-{node.index + 1}"), tooltip
