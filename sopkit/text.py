@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
-from collections.abc import Iterator
 from typing import NamedTuple
 
 from sopkit.model import KIND_NAMES, Sop
@@ -23,29 +22,33 @@ class Piece(NamedTuple):
     definition_of: str | None = None
 
 
-def text_pieces(sop: Sop) -> Iterator[Piece]:
+_new_tuple = tuple.__new__
+
+
+def text_pieces(sop: Sop) -> list[Piece]:
     """Every field the contract counts as "the text", in file order."""
     where = sop.where
-    for name in ("title", "purpose", "scope"):
-        value = getattr(sop, name)
-        if value:
-            yield Piece(value, where.value(name))
-    for role in sop.roles:
-        yield Piece(role.description, role.description_at)
-    for term in sop.terms:
-        yield Piece(term.definition, term.definition_at, term.name)
+    pieces = [
+        Piece(value, where.value(name))
+        for name in ("title", "purpose", "scope")
+        if (value := getattr(sop, name))
+    ]
+    pieces += [Piece(role.description, role.description_at) for role in sop.roles]
+    pieces += [Piece(term.definition, term.definition_at, term.name) for term in sop.terms]
     for kpi in sop.kpis:
         for name in ("name", "target", "description"):
             value = getattr(kpi, name)
             if value:
-                yield Piece(value, kpi.where.value(name))
-    for node in sop.nodes:
+                pieces.append(Piece(value, kpi.where.value(name)))
+    for node in sop.nodes:  # the bulk: made without the tuple's own constructor
+        values, at = node.where.values, node.where.at
         kind = KIND_NAMES[node.kind]
-        yield Piece(node.text, node.where.value(kind))
+        pieces.append(_new_tuple(Piece, (node.text, values.get(kind, at), None)))
         if node.details:
-            yield Piece(node.details, node.where.value("details"))
+            pieces.append(_new_tuple(Piece, (node.details, values.get("details", at), None)))
         for branch in getattr(node, "branches", ()):
-            yield Piece(branch.label, branch.label_at)
+            pieces.append(_new_tuple(Piece, (branch.label, branch.label_at, None)))
+    return pieces
 
 
 def acronym_of(word: str) -> str | None:

@@ -37,10 +37,11 @@ def undefined_acronyms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
             defined.add(acronym_of(word) or word)
     pieces = ctx.pieces(sop)
     # Most SOPs define what they use: one look at all the distinct words settles that.
-    # Words never span whitespace, and a token in lower case holds no acronym, so
-    # only the few other distinct tokens are searched for words.
-    tokens = set("\0".join(piece.text for piece in pieces).split())
-    words = {word for token in tokens if not token.islower() for word in WORD.findall(token)}
+    # Words never span whitespace, and an acronym needs two capitals in one word, so
+    # only the few distinct tokens that have two are searched for words.
+    tokens = set("\n".join(piece.text for piece in pieces).split())
+    # A token whose letters after the first are all lower case has one capital at most.
+    words = {word for token in tokens if not token[1:].islower() for word in WORD.findall(token)}
     undefined = {acronym_of(word) for word in words} - defined - {None}
     if not undefined:
         return
@@ -159,7 +160,7 @@ def sla_exceeded(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
     if sop.sla is None:
         return
 
-    total = graph.longest_path(sop.flow, lambda index: seconds_of(sop.nodes[index]))
+    total = graph.longest_path(sop.flow, [seconds_of(node) for node in sop.nodes].__getitem__)
     if total is not None and total > sop.sla.seconds:
         yield Finding(
             "sla-exceeded",
