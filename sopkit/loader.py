@@ -308,10 +308,13 @@ def _scan(root: Node, text: str) -> list[Finding]:
     while stack:
         node = stack.pop()
         if isinstance(node, MappingNode):
-            _check_keys(node, findings)
-            stack.extend(v for k, v in node.value if not isinstance(v, ScalarNode))
+            pairs = node.value
+            # Distinct text keys, as almost always: nothing to say, so no need to say where.
+            if len({k.value for k, _ in pairs if type(k) is ScalarNode}) != len(pairs):
+                _check_keys(node, findings)
+            stack += [v for _, v in pairs if type(v) is not ScalarNode]
         elif isinstance(node, SequenceNode):
-            stack.extend(v for v in node.value if not isinstance(v, ScalarNode))
+            stack += [v for v in node.value if type(v) is not ScalarNode]
     return findings
 
 

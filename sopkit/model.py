@@ -145,6 +145,9 @@ class Flow(NamedTuple):
         return [e.target for e in self.edges[index] if e.target is not None]
 
 
+_new_tuple = tuple.__new__
+
+
 def resolve_flow(nodes: tuple[Node, ...], start: str | None) -> Flow:
     """Apply the contract's flow rules once, for every consumer.
 
@@ -159,25 +162,32 @@ def resolve_flow(nodes: tuple[Node, ...], start: str | None) -> Flow:
     edges: list[tuple[Edge, ...]] = []
     terminals: set[int] = set()
     last = len(nodes) - 1
+    edge = _new_tuple  # Edge's own constructor is a Python function; a SOP has many edges
     for node in nodes:
-        out: list[Edge] = []
+        index = node.index
         if isinstance(node, Step):
             if node.next is not None:
                 at = node.where.value("next")
-                out.append(Edge(node.index, first_index.get(node.next), node.next, None, at))
-            elif node.index < last:
-                following = nodes[node.index + 1]
-                out.append(Edge(node.index, following.index, following.id, None, node.at, True))
+                target = first_index.get(node.next)
+                edges.append((edge(Edge, (index, target, node.next, None, at, False)),))
+            elif index < last:
+                following = nodes[index + 1]
+                at = node.at
+                edges.append((edge(Edge, (index, index + 1, following.id, None, at, True)),))
             else:
-                terminals.add(node.index)
+                terminals.add(index)
+                edges.append(())
         elif isinstance(node, Decision):
-            out.extend(
-                Edge(node.index, first_index.get(b.target), b.target, b.label, b.target_at)
-                for b in node.branches
-            )
+            edges.append(
+                tuple(
+                    edge(Edge, (index, first_index.get(b.target), b.target, b.label, b.target_at,
+                                False))
+                    for b in node.branches
+                )
+            )  # fmt: skip
         else:
-            terminals.add(node.index)
-        edges.append(tuple(out))
+            terminals.add(index)
+            edges.append(())
     start_index: int | None = 0 if nodes else None
     if start is not None and start in first_index:
         start_index = first_index[start]
