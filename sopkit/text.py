@@ -92,16 +92,17 @@ def _line_pattern(width: int) -> re.Pattern[str]:
 def wrap(text: str, width: int) -> list[str]:
     """`textwrap.wrap(text, width)`, quicker for the usual label.
 
-    For words one space apart, with no hyphen and none longer than `width`, textwrap's
-    rules come down to filling each line greedily: one regular expression does that
-    (charts wrap every label). Anything else goes to textwrap itself.
+    For words one space apart, text that fits is one line, and with no hyphen and no
+    word longer than `width`, textwrap's rules come down to filling each line greedily:
+    one regular expression does that (charts wrap every label). Anything else goes to
+    textwrap itself.
     """
     # isprintable: no tab, newline or other space than " " (textwrap treats those its way).
-    plain = text.isprintable() and "-" not in text and "  " not in text
-    if not plain or text[:1] == " " or text[-1:] == " ":
-        return textwrap.wrap(text, width)
-    if len(text) <= width:
+    plain = text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+    if plain and len(text) <= width:  # one line, even where a hyphen would allow a break
         return [text] if text else []
+    if not plain or "-" in text:
+        return textwrap.wrap(text, width)
     lines = _line_pattern(width).findall(text)
     if " ".join(lines) == text:  # else a word was longer than a line and was skipped
         return lines

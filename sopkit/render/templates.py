@@ -54,6 +54,9 @@ def environment(user_templates: Path | None = None, markdown: bool = True) -> ji
         autoescape=False,  # Markdown is escaped by `_finalize`, not as HTML
         finalize=_finalize if markdown else None,
         keep_trailing_newline=True,
+        # A render makes its own environment, so templates cannot change under it: without
+        # this, every page would ask the file system whether its template had changed.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
