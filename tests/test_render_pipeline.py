@@ -190,3 +190,25 @@ def test_the_flowchart_goes_where_the_page_puts_it_not_where_a_sop_puts_an_image
     assert html.count('<figure class="flowchart">') == 1
     assert html.index('alt="a picture"') < html.index('<figure class="flowchart">')
     assert 'class="sopkit-flowchart"' not in html
+
+
+def test_workers_get_shares_of_about_the_same_size(tmp_path: Path) -> None:
+    from datetime import date
+
+    from sopkit.discovery import SourceFile
+
+    sizes = [9000, 100, 100, 100, 4000, 4000, 50, 800, 800, 7000, 20, 3000]
+    jobs = []
+    for number, size in enumerate(sizes):
+        path = tmp_path / f"sop-{number:02d}.yaml"
+        path.write_bytes(b"#" * size)
+        jobs.append(Job(SourceFile(str(path), str(path)), date(2026, 1, 1), (), True, True))
+    jobs.append(Job(SourceFile("gone.yaml", str(tmp_path / "gone.yaml")), date(2026, 1, 1),
+                    (), True, True))  # fmt: skip
+    parts = shards.shares(jobs, 2)
+    places = [index for part in parts for index, _ in part]
+    assert sorted(places) == list(range(len(jobs)))  # every job once
+    assert all(part == sorted(part, key=lambda pair: pair[0]) for part in parts)  # plan order
+    loads = [sum(sizes[index] for index, _ in part if index < len(sizes)) for part in parts]
+    assert abs(loads[0] - loads[1]) <= max(sizes) // 4, loads
+    assert shards.shares(jobs, 2) == parts  # the same every time

@@ -2,13 +2,14 @@
 
 Models carry the position of everything and cost more to pickle than to
 build, so they never cross a process boundary, and neither do pages or
-images. Each worker process takes files in chunks whenever it is free and,
-for the files it took: checks each one (sending back the report and a small
-digest for the handbook-wide pages), lays out the flowcharts with its own
-`dot` one batch at a time (so that no more processes run than there are
-cores), and, once the parent has the verdict of the whole check and sends
-what pages need to know about the others, renders the pages and writes every
-file into the staging folder. Few files are done in this process, by the same `Worker`.
+images. Each worker process is given a share of the files of about the same
+size (`shares`), in chunks so that checking starts at once. For its files it
+checks each one (sending back the report and a small digest for the
+handbook-wide pages), lays out the flowcharts with its own `dot` one batch at
+a time (so that no more processes run than there are cores), and, once the
+parent has the verdict of the whole check and sends what pages need to know
+about the others, renders the pages and writes every file into the staging
+folder. Few files are done in this process, by the same `Worker`.
 """
 
 from __future__ import annotations
@@ -258,14 +259,39 @@ def _serve(connection: Connection, settings: Settings) -> None:
         connection.close()
 
 
+def shares(jobs: Sequence[Job], workers: int) -> list[list[tuple[int, Job]]]:
+    """Each worker's jobs (with their places in the plan), in plan order, so that every
+    worker has about as many bytes of SOP to check, lay out and write.
+
+    A worker lays out and writes what it checked, so the whole render is balanced only
+    if the checking is: handing files to whichever worker is free would give the quicker
+    checker more flowcharts and pages, and the last of them would finish alone. Bytes
+    stand for the work of a file (its nodes); the largest files are placed first, each
+    with the worker that has the least so far.
+    """
+    loads = [0] * workers
+    placed: list[list[tuple[int, Job]]] = [[] for _ in range(workers)]
+    sizes = []
+    for index, job in enumerate(jobs):
+        try:
+            sizes.append((os.stat(job.source.real).st_size, index))
+        except OSError:  # reading it will say what is wrong
+            sizes.append((0, index))
+    for size, index in sorted(sizes, key=lambda pair: (-pair[0], pair[1])):
+        lightest = loads.index(min(loads))
+        loads[lightest] += size + 1
+        placed[lightest].append((index, jobs[index]))
+    return [sorted(share, key=lambda pair: pair[0]) for share in placed]
+
+
 class ProcessShards:
-    """One worker process per core; jobs go in chunks to whichever worker is free, so a
-    slow core (or a costly file) holds nobody up, and each worker keeps what it built."""
+    """One worker process per core, each with a share of the jobs of about the same
+    size (`shares`); each worker keeps what it built."""
 
     def __init__(self, settings: Settings, jobs: Sequence[Job], workers: int) -> None:
         self.jobs = list(enumerate(jobs))
+        self.shares = shares(jobs, workers)
         self.chunk = max(1, min(16, len(jobs) // (workers * 8)))
-        self.given = 0
         self.connections: list[Connection] = []
         self.processes: list[multiprocessing.process.BaseProcess] = []
         self._finished = False
@@ -280,10 +306,11 @@ class ProcessShards:
             self.processes.append(process)
 
     def _give(self, connection: Connection, told: set[int]) -> None:
-        """The next chunk of jobs, or (once) word that there are none left."""
-        if self.given < len(self.jobs):
-            chunk = self.jobs[self.given : self.given + self.chunk]
-            self.given += len(chunk)
+        """The worker's next chunk of jobs, or (once) word that there are none left."""
+        share = self.shares[self.connections.index(connection)]
+        if share:
+            chunk = share[: self.chunk]
+            del share[: self.chunk]
             connection.send(_Chunk(chunk))
         elif id(connection) not in told:
             told.add(id(connection))
