@@ -45,8 +45,13 @@ def discover(paths: Iterable[str]) -> list[SourceFile]:
 def _walk(folder: str) -> Iterable[SourceFile]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+        # realpath looks at every component of a path: once per folder is enough for the
+        # files in it that are not links themselves.
+        real_root = os.path.realpath(root)
         for name in sorted(files):
             if name.endswith(SOP_SUFFIXES) and not name.startswith("."):
                 full = os.path.join(root, name)
                 display = os.path.relpath(full, folder) if folder in (".", "./") else full
-                yield SourceFile(display, os.path.realpath(full))
+                link = os.path.islink(full)
+                real = os.path.realpath(full) if link else os.path.join(real_root, name)
+                yield SourceFile(display, real)
