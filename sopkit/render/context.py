@@ -329,6 +329,9 @@ def glossary_rows(sops: Sequence[Digest], repo: Repository) -> list[GlossaryRow]
     return rows
 
 
+_new_tuple = tuple.__new__
+
+
 class RoleDuty(NamedTuple):  # a tuple: a role page can have tens of thousands
     procedure: Md
     step: Md
@@ -359,19 +362,15 @@ def role_pages(sops: Sequence[Digest], repo: Repository) -> list[RolePage]:
             if description not in known:
                 known.append(description)
         procedure = page_link(sop.id, repo.titles, "../")
+        page = f"../{sop.id}.md#step-"
         for node in sop.nodes:
             if node.role:
-                duties.setdefault(node.role, []).append(
-                    RoleDuty(
-                        procedure,
-                        Md(f"[{node.number}](../{sop.id}.md#step-{node.number})"),
-                        md_text(node.text),
-                        sop.id,
-                        sop.title,
-                        node.number,
-                        node.text,
-                    )
-                )
+                number, text = node.number, node.text
+                # tuple.__new__: RoleDuty's own constructor is a Python function, and the
+                # role pages of a large handbook have tens of thousands of rows.
+                row = (procedure, Md(f"[{number}]({page}{number})"), md_text(text), sop.id,
+                       sop.title, number, text)  # fmt: skip
+                duties.setdefault(node.role, []).append(_new_tuple(RoleDuty, row))
     pages = []
     for role_id in sorted(set(descriptions) | set(duties), key=lambda r: sort_key(r)):
         pages.append(
