@@ -81,3 +81,20 @@ def test_installed_entry_point_runs_in_a_real_process(tmp_path: Path) -> None:
     assert broken.returncode == 1
     assert broken.stdout.startswith("bad.yaml:2:1: error yaml-syntax:")
     assert "Traceback" not in broken.stderr
+
+
+def test_a_real_process_flushes_everything_before_its_quick_exit(tmp_path: Path) -> None:
+    """`main` leaves without tearing the heap down: what was printed must still arrive
+    whole, and the exit status must be the command's."""
+    schema = subprocess.run(
+        [sys.executable, "-m", "sopkit", "schema"],
+        cwd=tmp_path, capture_output=True, text=True, env=python_env(), check=False,
+    )  # fmt: skip
+    assert schema.returncode == 0
+    assert schema.stdout == (ROOT / "sopkit" / "data" / "sopkit-1.schema.json").read_text("utf-8")
+    usage = subprocess.run(
+        [sys.executable, "-m", "sopkit", "check", "missing.yaml"],
+        cwd=tmp_path, capture_output=True, text=True, env=python_env(), check=False,
+    )  # fmt: skip
+    assert (usage.returncode, usage.stdout) == (2, "")
+    assert usage.stderr.strip() == "error: no such file or directory: missing.yaml"

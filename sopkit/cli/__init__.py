@@ -9,8 +9,9 @@ builds a click command for every registered command on each start (~1 ms each).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from sopkit.cli.common import _stderr
 from sopkit.errors import ExitCode
@@ -52,9 +53,31 @@ def main() -> None:
     app = _load(_family_of(sys.argv[1:]))
     try:
         app(prog_name="sopkit")
+    except SystemExit as finished:
+        _exit_now(finished.code)
     except KeyboardInterrupt:
         _stderr("interrupted")
         sys.exit(130)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(int(ExitCode.PROBLEMS))
+
+
+def _exit_now(code: str | int | None) -> NoReturn:
+    """Exit without freeing the heap object by object, as mypy does.
+
+    After a render of a thousand SOPs that takes a tenth of a second, and there is
+    nothing left to clean up: every file is written and closed, every worker process
+    joined. Only the output streams still need flushing.
+    """
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nobody is reading
+            code = code or int(ExitCode.PROBLEMS)
+    os._exit(code)
