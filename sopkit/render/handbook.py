@@ -76,13 +76,13 @@ def render(
     previous = output.manifest(options.out)
     # Without a previous handbook nothing can be current: the key can wait for the workers.
     key = inputs_key(work.targets, options) if previous else None
-    if key is not None and not options.check_only and output.is_current(options.out, key):
+    if key is not None and not options.check_only and output.is_current(options.out, key, previous):
         # Nothing to build: the check alone decides, and models need not be kept.
         work = work._replace(jobs=[job._replace(keep_model=False) for job in work.jobs])
         result = RenderResult(checker.run(work, config, check_options))
         result.refused = bool(result.check.errors)
         result.unchanged = not result.refused
-        result.files = [] if result.refused else sorted(output.read_manifest(options.out) or {})
+        result.files = [] if result.refused else sorted(output.files_of(previous) or {})
         return result
     with _collector_paused():
         return _render(work, config, options, progress, check_options, key, previous)

@@ -39,16 +39,22 @@ def manifest(out: Path) -> dict[str, object]:
 
 
 def read_manifest(out: Path) -> dict[str, str] | None:
-    files = manifest(out).get("files")
+    return files_of(manifest(out))
+
+
+def files_of(document: Mapping[str, object]) -> dict[str, str] | None:
+    """The files a manifest lists, with their digests."""
+    files = document.get("files")
     return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else None
 
 
-def is_current(out: Path, key: str) -> bool:
-    """True when the handbook in `out` was built from exactly these inputs and is all there."""
-    if manifest(out).get("inputs") != key:
+def is_current(out: Path, key: str, document: Mapping[str, object]) -> bool:
+    """True when the handbook in `out`, whose manifest is `document`, was built from
+    exactly these inputs and is all there."""
+    if document.get("inputs") != key:
         return False
-    files = read_manifest(out) or {}
-    return all((out / name).is_file() for name in files)
+    folder = str(out)  # string paths: a handbook is thousands of files to look for
+    return all(os.path.isfile(f"{folder}/{name}") for name in files_of(document) or {})
 
 
 def check_target(out: Path, sources: Iterable[Path]) -> None:
