@@ -224,12 +224,15 @@ def _compose(text: str) -> Node | None:
     return root
 
 
+_LONG_LINE = re.compile(rf"[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]{{{4 * MAX_DEPTH + 1}}}")
+"""A line longer than 4 * MAX_DEPTH characters, by `str.splitlines`' line ends."""
+
+
 def _looks_deep(text: str) -> bool:
     """Cheap guard: only text with many brackets or very long lines can nest deeply."""
     if text.count("[") + text.count("{") > MAX_DEPTH:
         return True
-    longest = max(map(len, text.splitlines()), default=0)
-    return longest > 4 * MAX_DEPTH or text.count("- - ") > MAX_DEPTH // 2
+    return _LONG_LINE.search(text) is not None or text.count("- - ") > MAX_DEPTH // 2
 
 
 def _depth_overflow(text: str) -> Finding | None:

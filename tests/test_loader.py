@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sopkit import loader
 from sopkit.build import build_sop
@@ -62,3 +64,22 @@ def test_refs_only_agrees_with_the_full_model(path: Path) -> None:
     full = SopRefs.of(sop)
     assert quick is not None
     assert (quick.id, quick.calls, quick.related) == (full.id, full.calls, full.related)
+
+
+LINE_ENDS = st.sampled_from(["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e",
+                             "\x85", "\u2028", "\u2029", "\x1f", " "])  # fmt: skip
+LINES = st.lists(st.tuples(st.integers(0, 300), st.sampled_from("a-[ "), LINE_ENDS), max_size=6)
+
+
+@given(LINES)
+def test_the_deep_nesting_guard_measures_lines_as_splitlines_does(
+    lines: list[tuple[int, str, str]],
+) -> None:
+    text = "".join(char * length + end for length, char, end in lines)
+    longest = max(map(len, text.splitlines()), default=0)
+    expected = (
+        text.count("[") + text.count("{") > loader.MAX_DEPTH
+        or longest > 4 * loader.MAX_DEPTH
+        or text.count("- - ") > loader.MAX_DEPTH // 2
+    )
+    assert loader._looks_deep(text) == expected

@@ -18,6 +18,8 @@ from sopkit.render.collation import sort_key
 from sopkit.render.escape import Md, md_block, md_cell, md_text, slug
 from sopkit.render.labels import labels_for
 
+_new_tuple = tuple.__new__  # for the many small tuples of a handbook: no Python constructor
+
 
 class StepView(NamedTuple):  # a tuple: pages have many, and tuples are quick to make
     number: int
@@ -83,7 +85,7 @@ def digest_of(sop: Sop) -> Digest:
         sop.language,
         tuple((t.name, t.definition) for t in sop.terms),
         tuple((r.id, r.description) for r in sop.roles),
-        tuple(NodeDigest(n.index + 1, n.text, n.role) for n in sop.nodes),
+        tuple(_new_tuple(NodeDigest, (n.index + 1, n.text, n.role)) for n in sop.nodes),
     )
 
 
@@ -327,9 +329,6 @@ def glossary_rows(sops: Sequence[Digest], repo: Repository) -> list[GlossaryRow]
                 )
             )
     return rows
-
-
-_new_tuple = tuple.__new__
 
 
 class RoleDuty(NamedTuple):  # a tuple: a role page can have tens of thousands
