@@ -55,7 +55,7 @@ def longest_path(flow: Flow, weight: Callable[[int], int]) -> int | None:
     """
     if flow.start is None:
         return None
-    successors_of = [[e.target for e in edges if e.target is not None] for edges in flow.edges]
+    successors_of = [flow.successors(i) for i in range(len(flow.edges))]
     best: dict[int, int | None] = {}
     on_path = {flow.start}
     stack = [(flow.start, iter(successors_of[flow.start]))]

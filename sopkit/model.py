@@ -145,7 +145,7 @@ class Flow(NamedTuple):
         return [e.target for e in self.edges[index] if e.target is not None]
 
 
-_new_tuple = tuple.__new__
+_new_tuple = tuple.__new__  # Edge's own constructor is a Python function; SOPs have many
 
 
 def resolve_flow(nodes: tuple[Node, ...], start: str | None) -> Flow:
@@ -162,29 +162,24 @@ def resolve_flow(nodes: tuple[Node, ...], start: str | None) -> Flow:
     edges: list[tuple[Edge, ...]] = []
     terminals: set[int] = set()
     last = len(nodes) - 1
-    edge = _new_tuple  # Edge's own constructor is a Python function; a SOP has many edges
     for node in nodes:
         index = node.index
         if isinstance(node, Step):
             if node.next is not None:
                 at = node.where.value("next")
                 target = first_index.get(node.next)
-                edges.append((edge(Edge, (index, target, node.next, None, at, False)),))
+                edges.append((_new_tuple(Edge, (index, target, node.next, None, at, False)),))
             elif index < last:
                 following = nodes[index + 1]
                 at = node.at
-                edges.append((edge(Edge, (index, index + 1, following.id, None, at, True)),))
+                edges.append((_new_tuple(Edge, (index, index + 1, following.id, None, at, True)),))
             else:
                 terminals.add(index)
                 edges.append(())
         elif isinstance(node, Decision):
-            edges.append(
-                tuple(
-                    edge(Edge, (index, first_index.get(b.target), b.target, b.label, b.target_at,
-                                False))
-                    for b in node.branches
-                )
-            )  # fmt: skip
+            ways = [(index, first_index.get(b.target), b.target, b.label, b.target_at, False)
+                    for b in node.branches]  # fmt: skip
+            edges.append(tuple(_new_tuple(Edge, way) for way in ways))
         else:
             terminals.add(index)
             edges.append(())

@@ -100,9 +100,20 @@ def test_build_takes_the_plain_way_and_the_model_is_unchanged(
 ) -> None:
     from sopkit import build
 
+    answered: list[bool] = []
+
+    def recording(index: int, item: MappingNode) -> object:
+        node = plain_node(index, item)
+        answered.append(node is not None)
+        return node
+
     for path in YAML_FILES:
         root = loader.load_bytes(path.read_bytes(), path.name).root
+        answered.clear()
+        monkeypatch.setattr(build, "plain_node", recording)
         fast = build_sop(root, path.name)
+        assert fast[0] is not None
+        assert answered == [True] * len(fast[0].nodes)  # every node came the plain way
         monkeypatch.setattr(build, "plain_node", lambda index, item: None)
         assert build_sop(root, path.name) == fast
         monkeypatch.undo()

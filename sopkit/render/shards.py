@@ -289,7 +289,7 @@ class ProcessShards:
     size (`shares`); each worker keeps what it built."""
 
     def __init__(self, settings: Settings, jobs: Sequence[Job], workers: int) -> None:
-        self.jobs = list(enumerate(jobs))
+        self.total = len(jobs)
         self.shares = shares(jobs, workers)
         self.chunk = max(1, min(16, len(jobs) // (workers * 8)))
         self.connections: list[Connection] = []
@@ -335,7 +335,7 @@ class ProcessShards:
             self._give(connection, told)
             self._give(connection, told)
         received = 0
-        while received < len(self.jobs):
+        while received < self.total:
             for ready in wait(self.connections):
                 assert isinstance(ready, Connection)
                 message = self._receive(ready)

@@ -18,7 +18,7 @@ from sopkit.render.escape import Md, md_text
 
 
 def _finalize(value: Any) -> Any:
-    if type(value) is Md or isinstance(value, Md | int) or value is None:  # numbers: as they are
+    if isinstance(value, (Md, int)) or value is None:  # numbers need no escaping
         return value
     return md_text(str(value))
 
