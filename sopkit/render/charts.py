@@ -1,16 +1,15 @@
-"""A worker's flowchart images: the previous handbook's when a graph is unchanged, else
-laid out by the real `dot`, a batch at a time."""
+"""Flowchart images a render need not lay out again: the previous handbook's, where a
+graph is unchanged (the others go to `dotpool`)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
 from sopkit import __version__
-from sopkit.render import graphviz_run
-from sopkit.render.graphviz_run import Images, LayoutFailure
+from sopkit.render.graphviz_run import Images
 
 
 def layout_key(source: str, dot_version: str) -> str:
@@ -29,38 +28,24 @@ class Graphviz(NamedTuple):
 
 
 class Flowcharts:
-    """Images by layout key: `add` graphs, then `lay_out` those the previous handbook lacks."""
+    """A worker's images from the previous handbook, by layout key: `add` a graph to learn
+    whether it must be laid out (by the render's `DotPool`) or is in `images` already."""
 
     def __init__(self, graphviz: Graphviz) -> None:
         self.graphviz = graphviz
         self.images: dict[str, Images] = {}
-        self.failed: set[str] = set()  # layout keys `dot` could not lay out
-        self._waiting: dict[str, str] = {}
 
-    def add(self, source: str) -> str:
-        """Take a graph; returns its layout key."""
+    def add(self, source: str) -> tuple[str, bool]:
+        """The graph's layout key, and whether it must be laid out."""
         key = layout_key(source, self.graphviz.version)
-        if key not in self.images and key not in self._waiting:
-            kept = {fmt: _previous(self.graphviz.previous, f"{key}.{fmt}")
-                    for fmt in self.graphviz.formats}  # fmt: skip
-            if all(kept.values()):
-                self.images[key] = {fmt: data for fmt, data in kept.items() if data}
-            else:
-                self._waiting[key] = source
-        return key
-
-    def lay_out(self, progress: Callable[[int], None] | None = None) -> None:
-        """Lay out every waiting graph, telling `progress` how many after each batch."""
-        keys, sources = list(self._waiting), list(self._waiting.values())
-        self._waiting.clear()
-        results = graphviz_run.lay_out(
-            self.graphviz.executable, self.graphviz.formats, sources, progress
-        )
-        for key, result in zip(keys, results, strict=True):
-            if isinstance(result, LayoutFailure):
-                self.failed.add(key)
-            else:
-                self.images[key] = result
+        if key in self.images:
+            return key, False
+        kept = {fmt: _previous(self.graphviz.previous, f"{key}.{fmt}")
+                for fmt in self.graphviz.formats}  # fmt: skip
+        if not all(kept.values()):
+            return key, True
+        self.images[key] = {fmt: data for fmt, data in kept.items() if data}
+        return key, False
 
 
 def _previous(previous: Mapping[str, tuple[str, str]], name: str) -> bytes | None:

@@ -29,6 +29,7 @@ from sopkit.discovery import SourceFile
 from sopkit.render import context, graphviz_run, output, shards
 from sopkit.render.charts import Graphviz, previous_layouts
 from sopkit.render.flowchart import ChartStyle
+from sopkit.render.graphviz_run import Images, LayoutFailure
 from sopkit.render.templates import environment, render_template
 
 Progress = Callable[[str, int, int], None]
@@ -117,10 +118,13 @@ def _render(
     with closing(shards.open_shards(settings, work.jobs)) as pool:
         reports: list[FileReport | None] = [None] * len(work.jobs)
         built: list[tuple[str, int, context.Digest]] = []
+        graphs: dict[int, str] = {}  # job -> layout key, of the flowcharts to lay out
         for done, item in enumerate(pool.analysed(), start=1):
             reports[item.job] = item.report
             if item.digest is not None:
                 built.append((item.digest.id, item.job, item.digest))
+            if item.graph is not None:
+                graphs[item.job] = item.graph[0]
             progress("checked", done, len(reports))
         complete = [report for report in reports if report is not None]
         assert len(complete) == len(reports), "every job reports once"
@@ -130,9 +134,34 @@ def _render(
             result.refused = True
             return result
         output.check_target(options.out, [Path(t.real) for t in work.targets])
-        _publish(pool, sorted(built), options, result, progress,
+        _publish(pool, graphs, sorted(built), options, result, progress,
                  key or inputs_key(work.targets, options))  # fmt: skip
     return result
+
+
+def _write_images(
+    results: dict[str, Images | LayoutFailure],
+    graphs: dict[int, str],
+    built: Sequence[tuple[str, int, context.Digest]],
+    skip: frozenset[int],
+    sink: output.Sink,
+) -> tuple[dict[str, str], list[str]]:
+    """Write the images the workers laid out: which layout each image file is (for the
+    manifest), and the SOPs whose flowchart `dot` could not lay out."""
+    layouts: dict[str, str] = {}
+    failed: list[str] = []
+    for sop_id, job, _ in built:
+        key = graphs.get(job)
+        if key is None or job in skip:
+            continue
+        images = results[key]
+        if isinstance(images, LayoutFailure):
+            failed.append(sop_id)
+            continue
+        for fmt, data in images.items():
+            sink.write(f"{sop_id}.{fmt}", data)
+            layouts[f"{sop_id}.{fmt}"] = key
+    return layouts, failed
 
 
 def _graphviz(options: RenderOptions, previous: dict[str, object]) -> Graphviz | None:
@@ -147,14 +176,16 @@ def _graphviz(options: RenderOptions, previous: dict[str, object]) -> Graphviz |
 
 def _publish(
     pool: shards.Shards,
+    graphs: dict[int, str],
     built: list[tuple[str, int, context.Digest]],
     options: RenderOptions,
     result: RenderResult,
     progress: Progress,
     key: str,
 ) -> None:
-    """Have the workers write their SOPs' files while this process writes the pages about
-    all SOPs; then swap the handbook in (or, for --check, compare it with the one there)."""
+    """Once the flowcharts are laid out, have the workers write their SOPs' files while
+    this process writes the images and the pages about all SOPs; then swap the handbook
+    in (or, for --check, compare it with the one there)."""
     # By id, then by place in the plan: a later file wins a duplicated id (only possible
     # with the duplicate-sop-id rule off), whichever worker finished first.
     winners = {sop_id: job for sop_id, job, _ in built}
@@ -172,7 +203,19 @@ def _publish(
         sink: output.Sink = (
             output.Comparison(folder) if staging is None else output.FolderSink(folder)
         )
-        pool.request_write(shards.WriteRequest(repo, skip, folder, compare=staging is None))
+        total, done = len(set(graphs.values())), 0
+
+        def laid_out(count: int) -> None:
+            nonlocal done
+            done += count
+            progress("flowcharts", done, total)
+
+        results = pool.laid_out(laid_out)
+        images = {k: r for k, r in results.items() if not isinstance(r, LayoutFailure)}
+        failed = frozenset(results.keys() - images.keys())
+        svgs = {k: r["svg"] for k, r in images.items()} if options.html else {}
+        pool.request_write(shards.WriteRequest(repo, skip, folder, staging is None, failed, svgs))
+        layouts, result.failed_layouts = _write_images(results, graphs, built, skip, sink)
         pages = _index_pages(digests, repo, environment(options.templates))
         if options.html:
             from sopkit.render.site import handbook_html  # markdown and nh3 only when asked
@@ -181,20 +224,11 @@ def _publish(
             pages.files.update({f"{output.SITE}/{name}": data for name, data in site.items()})
         for name, data in pages.files.items():
             sink.write(name, data)
-        total, done = len(digests), 0
-
-        def laid_out(count: int) -> None:
-            nonlocal done
-            done += count
-            progress("flowcharts", done, total)
-
-        written = pool.written(laid_out)
+        written = pool.written()
         everything = dict(sink.digests)
-        layouts: dict[str, str] = {}
         for part in written:
             everything.update(part.digests)
             layouts.update(part.layouts)
-            result.failed_layouts += part.failed
         result.failed_layouts.sort()
         result.files = sorted(everything)
         if staging is None:

@@ -1,15 +1,16 @@
 """A render's work per SOP, done in the processes that built the models.
 
 Models carry the position of everything and cost more to pickle than to
-build, so they never cross a process boundary, and neither do pages or
-images. Each worker process is given a share of the files of about the same
-size (`shares`), in chunks so that checking starts at once. For its files it
-checks each one (sending back the report and a small digest for the
-handbook-wide pages), lays out the flowcharts with its own `dot` one batch at
-a time (so that no more processes run than there are cores), and, once the
-parent has the verdict of the whole check and sends what pages need to know
-about the others, renders the pages and writes every file into the staging
-folder. Few files are done in this process, by the same `Worker`.
+build, so they never cross a process boundary, and neither do pages. Each
+worker process is given a share of the files of about the same size
+(`shares`), in chunks so that checking starts at once. For its files it
+checks each one, sending back the report, a small digest for the
+handbook-wide pages and the DOT source of a flowchart to lay out, which the
+parent hands to the render's one pool of `dot` processes (`dotpool`). Once
+the parent has the verdict of the whole check and the flowcharts, it sends
+what pages need to know about the others, and the worker renders its pages
+and writes its files into the staging folder. Few files are done in this
+process, by the same `Worker`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import gc
 import multiprocessing
 import os
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -33,11 +34,14 @@ from sopkit.model import Sop
 from sopkit.render import context
 from sopkit.render.charts import Flowcharts, Graphviz
 from sopkit.render.flowchart import ChartStyle, to_dot, to_mermaid
+from sopkit.render.graphviz_run import Images, LayoutFailure, lay_out
+from sopkit.render.layouts import Graph, LayoutQueue
 from sopkit.render.output import SITE, Comparison, FolderSink, Sink
 from sopkit.render.templates import environment, render_template
 
 PARALLEL_FROM = 48
 """Below this many files, worker processes cost more than they save."""
+MAX_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Analysed(NamedTuple):
     job: int  # the job's place in the plan
     report: FileReport
     digest: context.Digest | None = None
+    graph: tuple[str, str] | None = None  # a flowchart to lay out: layout key, DOT source
 
 
 class WriteRequest(NamedTuple):
@@ -66,23 +71,24 @@ class WriteRequest(NamedTuple):
     skip: frozenset[int]  # jobs that another job with the same SOP id overrides
     folder: Path  # the staging folder; with `compare`, the handbook to compare with
     compare: bool = False  # `render --check`
+    failed: frozenset[str] = frozenset()  # layout keys `dot` could not lay out
+    svgs: Mapping[str, bytes] = {}  # by layout key, what the pool laid out: for HTML pages
 
 
 class Written(NamedTuple):
     digests: dict[str, str]  # every file written, by name
     layouts: dict[str, str]  # image file -> what it was laid out from
     changed: list[str]  # with `compare`: the files that differ
-    failed: list[str]  # SOPs whose flowchart `dot` could not lay out
 
 
 class Worker:
-    """Checks files and keeps their models; lays out their flowcharts; writes their files."""
+    """Checks files and keeps their models; writes their files."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.models: dict[int, Sop] = {}
         self.dots: dict[int, str] = {}
-        self.layouts: dict[int, str] = {}
+        self.layouts: dict[int, str] = {}  # job -> layout key
         self.charts = Flowcharts(settings.graphviz) if settings.graphviz else None
 
     def analyse(self, job_index: int, job: Job) -> Analysed:
@@ -91,62 +97,69 @@ class Worker:
         if sop is None:
             return Analysed(job_index, report)
         self.models[job_index] = sop
+        graph = None
         if self.settings.flowchart == "graphviz":
             dot = to_dot(sop, self.settings.chart, {r.id: r.description for r in sop.roles})
             self.dots[job_index] = dot
             if self.charts is not None:
-                self.layouts[job_index] = self.charts.add(dot)
-        return Analysed(job_index, report._replace(sop=None), context.digest_of(sop))
+                key, new = self.charts.add(dot)
+                self.layouts[job_index] = key
+                graph = (key, dot) if new else None
+        return Analysed(job_index, report._replace(sop=None), context.digest_of(sop), graph)
 
-    def lay_out(self, progress: Callable[[int], None] | None = None) -> None:
-        if self.charts is not None:
-            self.charts.lay_out(progress)
+    def lay_out(self, graphs: Sequence[Graph]) -> _BatchDone:
+        """Flowcharts of any worker's SOPs, laid out by this process's `dot`."""
+        assert self.settings.graphviz is not None
+        graphviz = self.settings.graphviz
+        results = lay_out(graphviz.executable, graphviz.formats, [source for _, source in graphs])
+        return _BatchDone([key for key, _ in graphs], results)
 
     def write(self, request: WriteRequest) -> Written:
         sink = Comparison(request.folder) if request.compare else FolderSink(request.folder)
         pages = environment(self.settings.templates)
         site = _Site(self.settings.templates) if self.settings.html else None
         layouts: dict[str, str] = {}
-        failed: list[str] = []
         for job_index, sop in sorted(self.models.items()):
             if job_index in request.skip:
                 continue
-            images = self._images(job_index, sop, sink, layouts, failed)
+            drawn, svg = self._flowchart(job_index, sop, sink, layouts, request)
             mermaid = None
             if self.settings.flowchart == "mermaid":
                 mermaid = to_mermaid(sop, self.settings.chart)
-            image = f"{sop.id}.svg" if "svg" in images else None
+            image = f"{sop.id}.svg" if drawn else None
             page = context.sop_page(sop, request.repo, image, mermaid)
             markdown = render_template(pages, "sop.md.j2", page=page)
             sink.write(f"{sop.id}.md", markdown)
             if site is not None:
                 sink.write(f"{SITE}/{sop.id}.html",
-                           site.page(sop, markdown, request.repo, images.get("svg")))  # fmt: skip
+                           site.page(sop, markdown, request.repo, svg))  # fmt: skip
         changed = sorted(sink.changed) if isinstance(sink, Comparison) else []
-        return Written(sink.digests, layouts, changed, failed)
+        return Written(sink.digests, layouts, changed)
 
-    def _images(
+    def _flowchart(
         self,
         job_index: int,
         sop: Sop,
         sink: Sink,
         layouts: dict[str, str],
-        failed: list[str],
-    ) -> dict[str, bytes]:
-        """Write the SOP's .dot and images; return the images."""
+        request: WriteRequest,
+    ) -> tuple[bool, bytes | None]:
+        """Write the SOP's .dot, and its images if they are the previous handbook's (the
+        parent writes those the pool laid out); whether the page shows an SVG flowchart,
+        and the SVG itself where this process has it."""
         dot = self.dots.get(job_index)
         if dot is not None:
             sink.write(f"{sop.id}.dot", dot.encode())
         key = self.layouts.get(job_index)
-        if key is None or self.charts is None:
-            return {}
-        if key in self.charts.failed:
-            failed.append(sop.id)
-        images = self.charts.images.get(key, {})
-        for fmt, data in images.items():
+        if key is None or self.charts is None or "svg" not in self.charts.graphviz.formats:
+            return False, None
+        kept = self.charts.images.get(key)
+        if kept is None:
+            return key not in request.failed, request.svgs.get(key)
+        for fmt, data in kept.items():
             sink.write(f"{sop.id}.{fmt}", data)
             layouts[f"{sop.id}.{fmt}"] = key
-        return images
+        return True, kept["svg"]
 
 
 class _Site:
@@ -168,10 +181,15 @@ class Shards(Protocol):
         """Every job's result, in the order they finish."""
         ...
 
+    def laid_out(self, progress: Callable[[int], None]) -> dict[str, Images | LayoutFailure]:
+        """Every new flowchart's images (or why there are none) by layout key, once laid
+        out; `progress` counts them."""
+        ...
+
     def request_write(self, request: WriteRequest) -> None: ...
 
-    def written(self, progress: Callable[[int], None]) -> list[Written]:
-        """Once the flowcharts are laid out (`progress` counts them), what was written."""
+    def written(self) -> list[Written]:
+        """What the workers wrote."""
         ...
 
     def close(self) -> None: ...
@@ -184,17 +202,28 @@ class LocalShards:
         self.worker = Worker(settings)
         self.jobs = jobs
         self._request: WriteRequest | None = None
+        self._graphs: dict[str, str] = {}
 
     def analysed(self) -> Iterator[Analysed]:
         for index, job in enumerate(self.jobs):
-            yield self.worker.analyse(index, job)
+            result = self.worker.analyse(index, job)
+            if result.graph is not None:
+                self._graphs.setdefault(*result.graph)
+            yield result
+
+    def laid_out(self, progress: Callable[[int], None]) -> dict[str, Images | LayoutFailure]:
+        graphviz = self.worker.settings.graphviz
+        if graphviz is None:
+            return {}
+        keys, sources = list(self._graphs), list(self._graphs.values())
+        results = lay_out(graphviz.executable, graphviz.formats, sources, progress)
+        return dict(zip(keys, results, strict=True))
 
     def request_write(self, request: WriteRequest) -> None:
         self._request = request
 
-    def written(self, progress: Callable[[int], None]) -> list[Written]:
+    def written(self) -> list[Written]:
         assert self._request is not None
-        self.worker.lay_out(progress)
         return [self.worker.write(self._request)]
 
     def close(self) -> None:
@@ -215,11 +244,18 @@ class _ChunkDone(NamedTuple):
 
 
 class _NoMoreJobs(NamedTuple):
-    """Every job is given out: lay out the flowcharts."""
+    """Every job is given out: lay out flowcharts, then write, when asked."""
 
 
-class _LaidOut(NamedTuple):
-    graphs: int
+class _Batch(NamedTuple):
+    """Flowcharts to lay out, from any worker."""
+
+    graphs: list[Graph]
+
+
+class _BatchDone(NamedTuple):
+    keys: list[str]
+    results: list[Images | LayoutFailure]
 
 
 class _Failed(NamedTuple):
@@ -228,8 +264,8 @@ class _Failed(NamedTuple):
 
 
 def _serve(connection: Connection, settings: Settings) -> None:
-    """A worker process: check the chunks it is given, then lay out its flowcharts, then
-    write when asked."""
+    """A worker process: check the chunks it is given, lay out the flowcharts it is given,
+    then write when asked."""
     worker = Worker(settings)
     try:
         while isinstance(message := connection.recv(), _Chunk):
@@ -242,9 +278,11 @@ def _serve(connection: Connection, settings: Settings) -> None:
             connection.send(_ChunkDone(results))
         if message is None:  # the parent stopped early
             return
-        worker.lay_out(lambda count: connection.send(_LaidOut(count)))
-        while (request := connection.recv()) is not None:
-            connection.send(worker.write(request))
+        while isinstance(message := connection.recv(), _Batch):
+            connection.send(worker.lay_out(message.graphs))
+        while isinstance(message, WriteRequest):
+            connection.send(worker.write(message))
+            message = connection.recv()
         connection.close()
         # Done, and everything it wrote is closed: freeing the models one by one would
         # only keep the parent waiting.
@@ -263,11 +301,11 @@ def shares(jobs: Sequence[Job], workers: int) -> list[list[tuple[int, Job]]]:
     """Each worker's jobs (with their places in the plan), in plan order, so that every
     worker has about as many bytes of SOP to check, lay out and write.
 
-    A worker lays out and writes what it checked, so the whole render is balanced only
+    A worker writes the pages of what it checked, so the whole render is balanced only
     if the checking is: handing files to whichever worker is free would give the quicker
-    checker more flowcharts and pages, and the last of them would finish alone. Bytes
-    stand for the work of a file (its nodes); the largest files are placed first, each
-    with the worker that has the least so far.
+    checker more pages, and the last of them would finish alone. Bytes stand for the
+    work of a file (its nodes); the largest files are placed first, each with the
+    worker that has the least so far.
     """
     loads = [0] * workers
     placed: list[list[tuple[int, Job]]] = [[] for _ in range(workers)]
@@ -295,6 +333,12 @@ class ProcessShards:
         self.connections: list[Connection] = []
         self.processes: list[multiprocessing.process.BaseProcess] = []
         self._finished = False
+        self.told: set[int] = set()  # workers told there are no more jobs
+        self.queue = LayoutQueue(workers, len(jobs)) if settings.graphviz else None
+        self.chunks = [0] * workers  # chunks of jobs each worker has to do
+        self.batches = [0] * workers  # batches of flowcharts each worker has to do
+        self.graphs_of: list[set[str]] = [set() for _ in range(workers)]  # layout keys
+        self.graphs_laid_out = 0
         for _ in range(workers):
             parent_end, child_end = multiprocessing.Pipe()
             process = multiprocessing.Process(
@@ -305,18 +349,21 @@ class ProcessShards:
             self.connections.append(parent_end)
             self.processes.append(process)
 
-    def _give(self, connection: Connection, told: set[int]) -> None:
+    def _give(self, worker: int) -> None:
         """The worker's next chunk of jobs, or (once) word that there are none left."""
-        share = self.shares[self.connections.index(connection)]
+        share = self.shares[worker]
         if share:
             chunk = share[: self.chunk]
             del share[: self.chunk]
-            connection.send(_Chunk(chunk))
-        elif id(connection) not in told:
-            told.add(id(connection))
-            connection.send(_NoMoreJobs())
+            self.connections[worker].send(_Chunk(chunk))
+            self.chunks[worker] += 1
+        elif worker not in self.told:
+            self.told.add(worker)
+            self.connections[worker].send(_NoMoreJobs())
 
-    def _receive(self, connection: Connection) -> object:
+    def _receive(self, connection: object) -> tuple[int, object]:
+        """Which worker sent what."""
+        assert isinstance(connection, Connection)
         try:
             message = connection.recv()
         except EOFError:
@@ -327,41 +374,91 @@ class ProcessShards:
             if message.error is not None:
                 raise message.error
             raise RuntimeError(f"a render worker failed:\n{message.details}")
-        return message
+        return self.connections.index(connection), message
+
+    def _hand_out(self) -> None:
+        """A batch of flowcharts to lay out for each worker that waits: it has checked its
+        share and laid out what it was given.
+
+        Only to a worker that waits: a batch is large, and sending it to a worker that
+        is itself sending a large message, each waiting for the other to read, would
+        never end.
+        """
+        if self.queue is None:
+            return
+        for worker in sorted(self.told):
+            if self.chunks[worker] or self.batches[worker]:
+                continue
+            batch = self.queue.take()
+            if batch is None:
+                return
+            self.connections[worker].send(_Batch(batch))
+            self.batches[worker] += 1
+
+    def _batch_done(self, worker: int, message: _BatchDone) -> None:
+        assert self.queue is not None
+        self.queue.done(message.keys, message.results)
+        self.batches[worker] -= 1
+        self.graphs_laid_out += len(message.keys)
+        self._hand_out()
 
     def analysed(self) -> Iterator[Analysed]:
-        told: set[int] = set()  # workers told there are no more jobs
-        for connection in self.connections:  # two chunks each: one to do, one waiting
-            self._give(connection, told)
-            self._give(connection, told)
+        for worker in range(len(self.connections)):  # two chunks each: one to do, one waiting
+            self._give(worker)
+            self._give(worker)
         received = 0
         while received < self.total:
             for ready in wait(self.connections):
-                assert isinstance(ready, Connection)
-                message = self._receive(ready)
+                worker, message = self._receive(ready)
+                if isinstance(message, _BatchDone):
+                    self._batch_done(worker, message)
+                    continue
                 assert isinstance(message, _ChunkDone)
-                self._give(ready, told)
+                self.chunks[worker] -= 1
+                self._give(worker)
                 received += len(message.results)
+                if self.queue is not None:
+                    for result in message.results:
+                        if result.graph is not None:
+                            self.queue.add(*result.graph)
+                            self.graphs_of[worker].add(result.graph[0])
+                    self.queue.expect(self.total - received)
+                self._hand_out()
                 yield from message.results
-        for connection in self.connections:
-            self._give(connection, told)
+        for worker in range(len(self.connections)):
+            self._give(worker)
+        self._hand_out()
+
+    def laid_out(self, progress: Callable[[int], None]) -> dict[str, Images | LayoutFailure]:
+        if self.queue is None:
+            return {}
+        if self.graphs_laid_out:
+            progress(self.graphs_laid_out)
+        while not self.queue.finished:
+            busy = [c for n, c in enumerate(self.connections) if self.batches[n]]
+            for ready in wait(busy):
+                worker, message = self._receive(ready)
+                assert isinstance(message, _BatchDone)
+                self._batch_done(worker, message)
+                progress(len(message.keys))
+        return self.queue.results
 
     def request_write(self, request: WriteRequest) -> None:
-        for connection in self.connections:
-            connection.send(request)
+        for worker, connection in enumerate(self.connections):
+            if request.svgs:  # each worker is sent the images of its own SOPs
+                own = self.graphs_of[worker] & request.svgs.keys()
+                connection.send(request._replace(svgs={key: request.svgs[key] for key in own}))
+            else:
+                connection.send(request)
 
-    def written(self, progress: Callable[[int], None]) -> list[Written]:
+    def written(self) -> list[Written]:
         results: dict[int, Written] = {}
         while len(results) < len(self.connections):
             pending = [c for n, c in enumerate(self.connections) if n not in results]
             for ready in wait(pending):
-                assert isinstance(ready, Connection)
-                message = self._receive(ready)
-                if isinstance(message, _LaidOut):
-                    progress(message.graphs)
-                else:  # every chunk's results were taken by `analysed`
-                    assert isinstance(message, Written)
-                    results[self.connections.index(ready)] = message
+                worker, message = self._receive(ready)
+                assert isinstance(message, Written)  # every other message was taken before
+                results[worker] = message
         self._finished = True
         return [results[n] for n in sorted(results)]
 
@@ -377,7 +474,7 @@ class ProcessShards:
 
 
 def open_shards(settings: Settings, jobs: Sequence[Job]) -> Shards:
-    workers = min(os.cpu_count() or 1, 8)
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
     if len(jobs) < PARALLEL_FROM or workers < 2:
         return LocalShards(settings, jobs)
     return ProcessShards(settings, jobs, workers)
