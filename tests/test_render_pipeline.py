@@ -9,18 +9,23 @@ import os
 import re
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bench.generate import generate
 from sopkit.checker import Job
-from sopkit.render import shards
+from sopkit.render import graphviz_run, shards
+from sopkit.render.graphviz_run import LayoutFailure
+from sopkit.render.layouts import SMALLEST_BATCH, LayoutQueue
 from tests.conftest import EXAMPLES, TODAY, RunCli
 from tests.test_render import tree
 
 NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 MANY = shards.PARALLEL_FROM + 12  # enough files for worker processes
+PARALLEL_COUNT = 2 * shards.PARALLEL_FROM + 30
 
 
 @pytest.fixture
@@ -212,3 +217,53 @@ def test_workers_get_shares_of_about_the_same_size(tmp_path: Path) -> None:
     loads = [sum(sizes[index] for index, _ in part if index < len(sizes)) for part in parts]
     assert abs(loads[0] - loads[1]) <= max(sizes) // 4, loads
     assert shards.shares(jobs, 2) == parts  # the same every time
+
+
+@NEEDS_DOT
+def test_batches_larger_than_a_pipe_holds_cross_between_the_processes(workdir: Path) -> None:
+    """A batch of large graphs is more than a pipe holds. Sent to a worker that was itself
+    sending its laid-out batch, each process waited for the other to read: the render
+    never ended. A real process, so that a hang is a timeout, not a stuck test run."""
+    count = PARALLEL_COUNT
+    generate(workdir / "sops", count=count, nodes=60)
+    command = [sys.executable, "-m", "sopkit", "render", "sops", "-o", "out", "--today", TODAY]
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(list((workdir / "out").glob("*.svg"))) == count
+
+
+def test_the_layout_queue_hands_out_full_batches_that_shrink_towards_the_end() -> None:
+    queue = LayoutQueue(takers=2, expected=1000)
+    sizes: list[int] = []
+    for number in range(1000):
+        queue.add(f"key{number}", f"graph {number}")
+        queue.expect(999 - number)
+        while (batch := queue.take()) is not None:
+            sizes.append(len(batch))
+            queue.done([key for key, _ in batch], [{"svg": b"<svg/>"}] * len(batch))
+    assert sum(sizes) == 1000
+    assert queue.finished
+    assert max(sizes) == graphviz_run.BATCH
+    assert min(sizes[:-1]) >= SMALLEST_BATCH  # only the very last may be smaller
+    assert sizes[-3:] == sorted(sizes[-3:], reverse=True)
+    assert sizes[0] > 4 * sizes[-2]
+
+
+def test_the_layout_queue_waits_for_a_full_batch_while_more_may_come() -> None:
+    queue = LayoutQueue(takers=2, expected=100)
+    for number in range(10):
+        queue.add(f"key{number}", "digraph {}")
+    queue.add("key0", "digraph {}")  # one layout per key
+    queue.expect(90)
+    assert queue.take() is None  # 10 wait, batches of 25 are due
+    queue.expect(0)
+    first, rest = queue.take(), queue.take()
+    assert first is not None
+    assert rest is not None
+    assert (len(first), len(rest)) == (SMALLEST_BATCH, 10 - SMALLEST_BATCH)
+    assert queue.take() is None
+    queue.done([key for key, _ in first], [LayoutFailure("no")] * len(first))
+    assert not queue.finished  # a batch is out
+    queue.done([key for key, _ in rest], [LayoutFailure("no")] * len(rest))
+    assert queue.finished
+    assert queue.results["key3"] == LayoutFailure("no")
