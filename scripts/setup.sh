@@ -25,18 +25,32 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-PYTHON=${PYTHON:-python3}
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+# The distribution's Python first: Debian's, Ubuntu's and Fedora's are built with
+# profile-guided and link-time optimisation, with libpython linked in; pyenv's default
+# build has neither and runs sopkit 15-20% slower (docs/performance.md). PYTHON=...
+# chooses another.
+if [ -n "${PYTHON:-}" ]; then candidates=("$PYTHON"); else candidates=(/usr/bin/python3 python3); fi
+pythons=()
+for candidate in "${candidates[@]}"; do
+  if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    pythons+=("$candidate")
+  fi
+done
+if [ ${#pythons[@]} -eq 0 ]; then
   say "sopkit needs Python 3.11 or newer; set PYTHON=/path/to/python3.11"
   exit 2
 fi
 
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
-  if ! "$PYTHON" -m venv .venv 2>/dev/null; then
+  made=""
+  for candidate in "${pythons[@]}"; do
+    if "$candidate" -m venv .venv 2>/dev/null; then made=yes; break; fi
     rm -rf .venv
+  done
+  if [ -z "$made" ]; then
     apt_install python3-venv || { say "cannot create a virtual environment: install python3-venv"; exit 2; }
-    "$PYTHON" -m venv .venv
+    "${pythons[0]}" -m venv .venv
   fi
 fi
 
