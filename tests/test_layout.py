@@ -18,7 +18,7 @@ from sopkit.build import build_sop
 from sopkit.loader import load_bytes
 from sopkit.model import Sop
 from sopkit.render import graphviz_run
-from sopkit.render.flowchart import ChartStyle, _label, quote_escaped, to_dot
+from sopkit.render.flowchart import ChartStyle, _label, digraph, quote_escaped, to_dot
 from sopkit.text import wrap
 from tests.conftest import EXAMPLES, SOPS
 
@@ -121,6 +121,15 @@ def test_dot_labels_are_quoted_as_the_graphviz_package_quotes_them(
 ) -> None:
     label = _label(text, extra)
     assert quote_escaped(label) == graphviz.quoting.quote(label)
+
+
+@given(st.text(max_size=40), st.lists(st.text(max_size=20).map(lambda t: f"\t{t}\n"), max_size=3))
+def test_a_chart_is_written_as_the_graphviz_package_writes_a_digraph(
+    name: str, body: list[str]
+) -> None:
+    chart = graphviz.Digraph(name=graphviz.escape(name))
+    chart.body += body
+    assert digraph(name, body) == chart.source
 
 
 def test_user_text_that_looks_like_dot_stays_text() -> None:
