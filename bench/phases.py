@@ -22,8 +22,9 @@ from sopkit.build import build_sop
 from sopkit.loader import load_bytes
 from sopkit.model import Sop
 from sopkit.render import context
-from sopkit.render.flowchart import ChartStyle, to_dot
-from sopkit.render.handbook import _index_pages
+from sopkit.render.assemble import _index_pages
+from sopkit.render.chartstyle import ChartStyle
+from sopkit.render.flowchart import to_dot
 from sopkit.render.templates import environment, render_template
 from sopkit.rules.registry import SopContext, sop_rules
 

@@ -18,7 +18,8 @@ from sopkit.build import build_sop
 from sopkit.loader import load_bytes
 from sopkit.model import Sop
 from sopkit.render import graphviz_run
-from sopkit.render.flowchart import ChartStyle, _label, digraph, quote_escaped, to_dot
+from sopkit.render.chartstyle import ChartStyle
+from sopkit.render.flowchart import _label, digraph, quote_escaped, to_dot
 from sopkit.text import wrap
 from tests.conftest import EXAMPLES, SOPS
 

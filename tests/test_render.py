@@ -330,8 +330,9 @@ def test_generated_sops_render_with_every_text_intact(source: str) -> None:
 
     from sopkit.build import build_sop
     from sopkit.loader import load_text
+    from sopkit.render.chartstyle import ChartStyle
     from sopkit.render.context import Repository, sop_page
-    from sopkit.render.flowchart import ChartStyle, to_dot
+    from sopkit.render.flowchart import to_dot
     from sopkit.render.templates import environment
 
     sop, _ = build_sop(load_text(source, "g.yaml").root, "g.yaml")

@@ -104,7 +104,7 @@ def render(
     """
     from sopkit.config import load_config
     from sopkit.formats import Style, format_text
-    from sopkit.render.flowchart import ChartStyle
+    from sopkit.render.chartstyle import ChartStyle
     from sopkit.render.graphviz_run import INSTALL_HINT
     from sopkit.render.handbook import RenderOptions
     from sopkit.render.handbook import render as run_render

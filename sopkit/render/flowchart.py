@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import cast
 
 import graphviz
 
 from sopkit.model import KIND_NAMES, Decision, End, Node, Sop, Step, duration_of
+from sopkit.render.chartstyle import ChartStyle
 from sopkit.render.escape import mermaid_text
 from sopkit.text import wrap
 
@@ -23,14 +23,6 @@ END_MARKER = {
     "label": "", "shape": "doublecircle", "style": "filled", "fillcolor": "#333333",
     "width": "0.12", "fixedsize": "true", "tooltip": "end",
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ChartStyle:
-    font: str = "DejaVu Sans"
-    direction: str = "auto"  # auto | LR | TB
-    link_suffix: str = ".md"  # how a `sop:` node links to the other SOP's page
-    step_links: bool = True  # each node links to its numbered step on the page
 
 
 def _label(text: str, extra: str | None = None) -> str:

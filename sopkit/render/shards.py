@@ -33,7 +33,8 @@ from sopkit.errors import RenderError, SopkitError
 from sopkit.model import Sop
 from sopkit.render import context
 from sopkit.render.charts import Flowcharts, Graphviz
-from sopkit.render.flowchart import ChartStyle, to_dot, to_mermaid
+from sopkit.render.chartstyle import ChartStyle
+from sopkit.render.flowchart import to_dot, to_mermaid
 from sopkit.render.graphviz_run import Images, LayoutFailure, lay_out
 from sopkit.render.layouts import Graph, LayoutQueue
 from sopkit.render.output import SITE, Comparison, FolderSink, Sink
