@@ -28,21 +28,6 @@ from sopkit.render.handbook import Progress, RenderOptions, RenderResult, inputs
 from sopkit.render.templates import environment, render_template
 
 
-def render_handbook(
-    work: checker.Plan,
-    config: Config,
-    options: RenderOptions,
-    progress: Progress,
-    check_options: CheckOptions,
-    key: str | None,
-    previous: dict[str, object],
-) -> RenderResult:
-    """Check in worker processes, lay out the flowcharts, write the handbook, publish it
-    (`key`: the inputs' key when already known; `previous`: the manifest there)."""
-    with _collector_paused():
-        return _render(work, config, options, progress, check_options, key, previous)
-
-
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """A render keeps tens of thousands of objects to the end and makes few cycles; the
@@ -56,7 +41,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _render(
+@_collector_paused()
+def render_handbook(
     work: checker.Plan,
     config: Config,
     options: RenderOptions,
@@ -65,6 +51,8 @@ def _render(
     key: str | None,
     previous: dict[str, object],
 ) -> RenderResult:
+    """Check in worker processes, lay out the flowcharts, write the handbook, publish it
+    (`key`: the inputs' key when already known; `previous`: the manifest there)."""
     graphviz = _graphviz(options, {} if options.check_only else previous)
     settings = shards.Settings(
         options.chart, options.flowchart, options.html, options.templates, graphviz
