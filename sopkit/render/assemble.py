@@ -22,7 +22,7 @@ from sopkit import checker
 from sopkit.checker import CheckOptions, FileReport
 from sopkit.config import Config
 from sopkit.render import context, graphviz_run, output, shards
-from sopkit.render.charts import Graphviz, previous_layouts
+from sopkit.render.charts import Graphviz, previous_layouts, write_images
 from sopkit.render.graphviz_run import Images, LayoutFailure
 from sopkit.render.handbook import Progress, RenderOptions, RenderResult, inputs_key
 from sopkit.render.templates import environment, render_template
@@ -99,10 +99,8 @@ def _write_images(
         images = results[key]
         if isinstance(images, LayoutFailure):
             failed.append(sop_id)
-            continue
-        for fmt, data in images.items():
-            sink.write(f"{sop_id}.{fmt}", data)
-            layouts[f"{sop_id}.{fmt}"] = key
+        else:
+            write_images(sink, sop_id, key, images, layouts)
     return layouts, failed
 
 

@@ -1,5 +1,5 @@
 """Flowchart images a render need not lay out again: the previous handbook's, where a
-graph is unchanged (the others go to `dotpool`)."""
+graph is unchanged (the others wait in `layouts`' queue)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from sopkit import __version__
 from sopkit.render.graphviz_run import Images
+from sopkit.render.output import Sink
 
 
 def layout_key(source: str, dot_version: str) -> str:
@@ -29,7 +30,8 @@ class Graphviz(NamedTuple):
 
 class Flowcharts:
     """A worker's images from the previous handbook, by layout key: `add` a graph to learn
-    whether it must be laid out (by the render's `DotPool`) or is in `images` already."""
+    whether it must be laid out (through the render's `LayoutQueue`) or is in `images`
+    already."""
 
     def __init__(self, graphviz: Graphviz) -> None:
         self.graphviz = graphviz
@@ -46,6 +48,16 @@ class Flowcharts:
             return key, True
         self.images[key] = {fmt: data for fmt, data in kept.items() if data}
         return key, False
+
+
+def write_images(
+    sink: Sink, sop_id: str, key: str, images: Images, layouts: dict[str, str]
+) -> None:
+    """Write a SOP's flowchart images, noting in `layouts` the key each was laid out from
+    (for the manifest)."""
+    for fmt, data in images.items():
+        sink.write(f"{sop_id}.{fmt}", data)
+        layouts[f"{sop_id}.{fmt}"] = key
 
 
 def _previous(previous: Mapping[str, tuple[str, str]], name: str) -> bytes | None:

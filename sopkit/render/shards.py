@@ -5,9 +5,10 @@ build, so they never cross a process boundary, and neither do pages. Each
 worker process is given a share of the files of about the same size
 (`shares`), in chunks so that checking starts at once. For its files it
 checks each one, sending back the report, a small digest for the
-handbook-wide pages and the DOT source of a flowchart to lay out, which the
-parent hands to the render's one pool of `dot` processes (`dotpool`). Once
-the parent has the verdict of the whole check and the flowcharts, it sends
+handbook-wide pages and the DOT source of a flowchart to lay out. The parent
+queues the flowcharts of all workers (`layouts`) and hands each worker that
+has checked its share the next batch for its `dot`. Once the parent has the
+verdict of the whole check and the flowcharts, it sends
 what pages need to know about the others, and the worker renders its pages
 and writes its files into the staging folder. Few files are done in this
 process, by the same `Worker`.
@@ -32,7 +33,7 @@ from sopkit.checker import FileReport, Job, analyse
 from sopkit.errors import RenderError, SopkitError
 from sopkit.model import Sop
 from sopkit.render import context
-from sopkit.render.charts import Flowcharts, Graphviz
+from sopkit.render.charts import Flowcharts, Graphviz, write_images
 from sopkit.render.chartstyle import ChartStyle
 from sopkit.render.flowchart import to_dot, to_mermaid
 from sopkit.render.graphviz_run import Images, LayoutFailure, lay_out
@@ -62,7 +63,7 @@ class Analysed(NamedTuple):
     job: int  # the job's place in the plan
     report: FileReport
     digest: context.Digest | None = None
-    graph: tuple[str, str] | None = None  # a flowchart to lay out: layout key, DOT source
+    graph: Graph | None = None  # a flowchart to lay out
 
 
 class WriteRequest(NamedTuple):
@@ -157,9 +158,7 @@ class Worker:
         kept = self.charts.images.get(key)
         if kept is None:
             return key not in request.failed, request.svgs.get(key)
-        for fmt, data in kept.items():
-            sink.write(f"{sop.id}.{fmt}", data)
-            layouts[f"{sop.id}.{fmt}"] = key
+        write_images(sink, sop.id, key, kept, layouts)
         return True, kept["svg"]
 
 
@@ -300,7 +299,7 @@ def _serve(connection: Connection, settings: Settings) -> None:
 
 def shares(jobs: Sequence[Job], workers: int) -> list[list[tuple[int, Job]]]:
     """Each worker's jobs (with their places in the plan), in plan order, so that every
-    worker has about as many bytes of SOP to check, lay out and write.
+    worker has about as many bytes of SOP to check and write.
 
     A worker writes the pages of what it checked, so the whole render is balanced only
     if the checking is: handing files to whichever worker is free would give the quicker
