@@ -106,8 +106,15 @@ def build_sop(root: Node | None, path: str) -> tuple[Sop | None, list[Finding]]:
         related=b.refs(top.get("related"), "related"),
         changelog=_changelog(b, top.get("changelog")),
         start=start,
+        translation_of=_ref(b, top.get("translation_of"), "translation_of"),
+        translated_from=_ref(b, top.get("translated_from"), "translated_from"),
     )
     return sop, b.findings
+
+
+def _ref(b: FieldReader, pair: Pair | None, label: str) -> Ref | None:
+    text = b.raw(pair, label)
+    return None if text is None or pair is None else Ref(text, loc_of(pair[1]))
 
 
 def _status(text: str) -> Status | None:

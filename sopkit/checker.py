@@ -170,6 +170,7 @@ def conclude(
 ) -> CheckResult:
     """The problems of the whole check, from one report per job (in the plan's order)."""
     own = reports[: len(work.targets)]
+    reports = _with_translation_sources(work, reports)
     repository = Repository(
         tuple(sorted((r.refs for r in reports if r.refs is not None), key=lambda r: r.path)),
         frozenset(r.path for r in own),
@@ -191,6 +192,28 @@ def conclude(
     problems.sort(key=lambda p: p.sort_key)
     sops = tuple(r.sop for r in own if r.sop is not None)
     return CheckResult(len(work.targets), tuple(problems), sops)
+
+
+def _with_translation_sources(work: Plan, reports: Sequence[FileReport]) -> list[FileReport]:
+    """The reports, with the whole model of each translated source that was read for ids only.
+
+    Files of the source folder are read only for their ids and calls; a
+    translation being checked needs its source's structure and hash too.
+    """
+    wanted = {
+        r.refs.translation_of.id
+        for r in reports[: len(work.targets)]
+        if r.refs is not None and r.refs.translation_of is not None
+    }
+    if not wanted:
+        return list(reports)
+    completed = []
+    for job, report in zip(work.jobs, reports, strict=True):
+        refs = report.refs
+        if refs is not None and refs.translation is None and refs.id in wanted:
+            report = analyse(job._replace(full=True, rules=()))
+        completed.append(report)
+    return completed
 
 
 def _source_folder_files(config: Config) -> list[SourceFile]:

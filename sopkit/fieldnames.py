@@ -3,7 +3,7 @@
 TOP_FIELDS = (
     "sopkit", "id", "title", "department", "purpose", "owner", "version", "status",
     "effective", "review_by", "language", "scope", "tags", "sla", "roles", "terms",
-    "kpis", "related", "changelog", "start", "steps",
+    "kpis", "related", "changelog", "translation_of", "translated_from", "start", "steps",
 )  # fmt: skip
 REQUIRED_TOP = ("id", "title", "department", "purpose", "steps")
 KINDS = ("step", "decision", "end")

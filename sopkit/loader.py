@@ -196,6 +196,10 @@ def load_text(text: str, path: str) -> Document:
         return doc
     if doc.root is not None:
         doc.findings.extend(_scan(doc.root, text))
+        # YAML refuses raw control characters except NEL; the others can only come in
+        # through a double-quoted escape, so a file with no backslash needs no look.
+        if "\\" in text or "\x85" in text:
+            doc.findings.extend(_control_characters(doc.root))
     return doc
 
 
@@ -288,6 +292,41 @@ def _position_of(exc: YAMLError, text: str) -> tuple[int, int]:
 def _clean(message: str) -> str:
     message = message.replace("\n", " ").replace('in "<unicode string>", ', "")
     return re.sub(r"\s+", " ", message).strip() or "the file is not valid YAML"
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _control_characters(root: Node) -> list[Finding]:
+    """Texts may hold newline and tab, and no other control character (the contract)."""
+    findings: list[Finding] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            found = _CONTROL.search(str(node.value))
+            if found:
+                char = found.group()
+                message = (
+                    f"the text holds the control character U+{ord(char):04X} "
+                    f"({_CONTROL_NAMES.get(char, 'control')}); texts may hold only newline "
+                    "and tab: remove it"
+                )
+                findings.append(Finding(SCHEMA, loc_of(node), message))
+        else:
+            stack.extend(reversed(_children(node)))
+    findings.sort(key=lambda f: (f.loc.line, f.loc.column))
+    return findings
+
+
+_CONTROL_NAMES = {
+    "\x00": "NUL", "\x07": "BEL", "\x08": "backspace", "\x0b": "vertical tab",
+    "\x0c": "form feed", "\r": "carriage return", "\x1b": "ESC", "\x7f": "DEL",
+}  # fmt: skip
 
 
 def tag_of(node: Node) -> str:

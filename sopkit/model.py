@@ -245,6 +245,8 @@ class Sop:
     related: tuple[Ref, ...] = ()
     changelog: tuple[Change, ...] = ()
     start: str | None = None
+    translation_of: Ref | None = None
+    translated_from: Ref | None = None
 
     @property
     def calls(self) -> tuple[Ref, ...]:
@@ -264,10 +266,39 @@ class SopRefs(NamedTuple):
     id_at: Loc
     calls: tuple[Ref, ...]
     related: tuple[Ref, ...]
+    language: str | None = None
+    translation_of: Ref | None = None
+    translated_from: Ref | None = None
+    translation: TranslationKey | None = None
+    """The source's side of a translation check; None for a file read only for its ids."""
 
     @classmethod
     def of(cls, sop: Sop) -> SopRefs:
-        return cls(sop.path, sop.id, sop.where.value("id"), sop.calls, sop.related)
+        from sopkit.translation import translation_key  # a small module, imported late
+
+        return cls(
+            sop.path, sop.id, sop.where.value("id"), sop.calls, sop.related,
+            sop.language, sop.translation_of, sop.translated_from, translation_key(sop),
+        )  # fmt: skip
+
+
+class NodeShape(NamedTuple):
+    """What a translation must keep of a node: its id, kind, successors and call."""
+
+    id: str
+    kind: str
+    targets: tuple[str, ...]
+    sop: str | None
+    at: Loc
+
+
+class TranslationKey(NamedTuple):
+    """A SOP's structure and translation hash (format: "Translations")."""
+
+    start: str | None
+    roles: tuple[str, ...]
+    nodes: tuple[NodeShape, ...]
+    hash: str
 
 
 _POSITIONS = frozenset(

@@ -1,6 +1,6 @@
 """Every rule of `sopkit check`, registered by importing its family's module."""
 
-from sopkit.rules import content, flow, load, references, suppressions
+from sopkit.rules import content, flow, load, references, suppressions, translations
 from sopkit.rules.registry import RULES, Repository, Rule, Scope, SopContext
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "load",
     "references",
     "suppressions",
+    "translations",
 ]

@@ -48,10 +48,11 @@ def unknown_roles(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
 
 
 def _first_by_id(repo: Repository) -> dict[str, SopRefs]:
+    """The first SOP (in path order) of each id, ids compared ignoring case."""
     first: dict[str, SopRefs] = {}
     for refs in repo.sops:
         if refs.id:
-            first.setdefault(refs.id, refs)
+            first.setdefault(refs.id.lower(), refs)
     return first
 
 
@@ -60,23 +61,26 @@ def duplicate_sop_ids(repo: Repository) -> Iterator[tuple[str, Finding]]:
     """Two files declare the same SOP id.
 
     SOP ids name the handbook's files and are what `sop:` and `related:`
-    point at; two SOPs of one id would overwrite each other's pages. Every
-    file but the first in sorted path order is reported.
+    point at; two SOPs of one id would overwrite each other's pages. Ids are
+    compared ignoring case: `CS-X.md` and `cs-x.md` are one file on macOS and
+    Windows. Every file but the first in sorted path order is reported.
 
-    Bad: `sops/refund.yaml` and `sops/old/refund.yaml` both say `id: CS-REF-002`.
+    Bad: `sops/refund.yaml` and `sops/old/refund.yaml` both say `id: CS-REF-002`
+    (or one says `cs-ref-002`).
 
     Good: give the newer one its own id, or delete the old file.
     """
     first = _first_by_id(repo)
     for refs in repo.sops:
-        owner = first.get(refs.id)
+        owner = first.get(refs.id.lower())
         if owner is not None and owner is not refs and refs.path in repo.reported:
+            spelt = "" if owner.id == refs.id else f" as '{owner.id}' (ids ignore case)"
             yield (
                 refs.path,
                 Finding(
                     "duplicate-sop-id",
                     refs.id_at,
-                    f"SOP id '{refs.id}' is already declared by {owner.path}",
+                    f"SOP id '{refs.id}' is already declared by {owner.path}{spelt}",
                 ),
             )
 
@@ -97,14 +101,21 @@ def unknown_sops(repo: Repository) -> Iterator[tuple[str, Finding]]:
 
     Good: `sop:` names the id of an existing SOP, e.g. `sop: PAY-LINK-01`.
     """
-    ids = _first_by_id(repo)
+    ids = {refs.id for refs in repo.sops if refs.id}
+    by_case = _first_by_id(repo)
     for refs in repo.sops:
         if refs.path not in repo.reported:
             continue
-        for kind, targets in (("sop", refs.calls), ("related", refs.related)):
+        source = (refs.translation_of,) if refs.translation_of else ()
+        for kind, targets in (("sop", refs.calls), ("related", refs.related),
+                              ("translation_of", source)):  # fmt: skip
             for ref in targets:
                 if ref.id not in ids:
-                    hint = did_you_mean(ref.id, ids)
+                    other = by_case.get(ref.id.lower())
+                    if other is not None:
+                        hint = f" (did you mean '{other.id}'? ids are spelt exactly)"
+                    else:
+                        hint = did_you_mean(ref.id, ids)
                     message = f"{kind} '{ref.id}' names no SOP of the repository{hint}"
                     yield refs.path, Finding("unknown-sop", ref.at, message)
 
@@ -133,12 +144,14 @@ def sop_call_cycles(repo: Repository) -> Iterator[tuple[str, Finding]]:
             continue
         origin = candidates[0]
         route = _route_back(origin.id, calls, members)
-        call = next(ref for ref in origin.calls if ref.id == route[1])
+        # Two files may share the id on the route (a duplicate-sop-id): point at the
+        # origin's call into the cycle, else at its id.
+        call = next((ref.at for ref in origin.calls if ref.id == route[1]), origin.id_at)
         yield (
             origin.path,
             Finding(
                 "sop-call-cycle",
-                call.at,
+                call,
                 "SOPs call each other in a circle: " + " -> ".join(route),
             ),
         )
