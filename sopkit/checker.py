@@ -18,7 +18,7 @@ from sopkit.build import build_sop, refs_only
 from sopkit.config import Config
 from sopkit.discovery import SourceFile, discover
 from sopkit.errors import NoInputError
-from sopkit.loader import load_bytes
+from sopkit.loader import load_file
 from sopkit.model import Sop, SopRefs
 from sopkit.problems import Finding, Problem, Severity
 from sopkit.rules.registry import (
@@ -82,12 +82,7 @@ class Job(NamedTuple):
 def analyse(job: Job) -> FileReport:
     """Everything about one file that needs no other file."""
     path = job.source.display
-    try:
-        with open(job.source.real, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise NoInputError(f"cannot read {path}: {exc.strerror}") from None
-    document = load_bytes(data, path)
+    document = load_file(job.source.real, path)
     findings = list(document.findings)
     if not document.readable:
         return FileReport(path, findings, None)

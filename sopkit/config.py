@@ -49,16 +49,24 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
     """The nearest config file at or above `start` and its sopkit table."""
     for folder in (start, *start.parents):
         candidate = folder / CONFIG_FILE
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate, _read_toml(candidate)
         candidate = folder / PYPROJECT
-        if candidate.is_file():
+        if _is_file(candidate):
             table = _read_toml(candidate).get("tool", {}).get("sopkit")
             if table is not None:
                 if not isinstance(table, dict):
                     raise ConfigError(f"{candidate}: [tool.sopkit] must be a table")
                 return candidate, table
     return None
+
+
+def _is_file(path: Path) -> bool:
+    """A file here, or not: a folder above that we may not look into is not an error."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def load_config(start: Path | None = None, known_rules: Mapping[str, object] = {}) -> Config:

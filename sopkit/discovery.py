@@ -29,21 +29,34 @@ def shown(path: str | os.PathLike[str]) -> str:
 
 
 def discover(paths: Iterable[str]) -> list[SourceFile]:
-    """Files given, and `*.yaml`/`*.yml` below folders given, sorted and without repeats."""
+    """Files given, and `*.yaml`/`*.yml` below folders given, sorted and without repeats.
+
+    A path given that is not a folder counts as a file whatever it is (a FIFO, a
+    device, a dangling link): reading it says what is wrong, at 1:1 of that file.
+    """
     found: dict[str, SourceFile] = {}
     for given in paths:
-        if os.path.isfile(given):
-            found.setdefault(os.path.realpath(given), SourceFile(given, os.path.realpath(given)))
-        elif os.path.isdir(given):
+        if os.path.isdir(given):
             for source in _walk(given):
                 found.setdefault(source.real, source)
+        elif os.path.lexists(given):
+            found.setdefault(os.path.realpath(given), SourceFile(given, os.path.realpath(given)))
         else:
             raise NoInputError(f"no such file or directory: {given}")
     return sorted(found.values())
 
 
+def _unreadable(error: OSError) -> None:
+    """A folder that cannot be listed hides SOPs: say so rather than check the rest."""
+    where = shown(error.filename) if error.filename else "a folder"
+    raise NoInputError(
+        f"cannot read the folder {where}: {error.strerror or error}",
+        hint="give sopkit permission to read it, or name only the folders it may read",
+    )
+
+
 def _walk(folder: str) -> Iterable[SourceFile]:
-    for root, dirs, files in os.walk(folder):
+    for root, dirs, files in os.walk(folder, onerror=_unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
         # realpath looks at every component of a path: once per folder is enough for the
         # files in it that are not links themselves.

@@ -8,22 +8,20 @@ value, so reordering moves each key's leading comments along with it.
 
 Two checks guard every write: the result must load into the same model
 (positions aside) and keep every comment line; otherwise the file is left
-alone and reported. Writes are atomic: a temporary file beside the original,
-the original's mode, then a rename.
+alone and reported. Writes go through `files.replace_file`: atomic, the
+original's mode, owner and links kept, and only over the bytes that were read
+(an edit saved meanwhile wins). A BOM and CRLF line ends are kept.
 """
 
 from __future__ import annotations
 
 import difflib
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -40,8 +38,10 @@ from ruamel.yaml.tokens import CommentToken
 
 from sopkit.build import build_sop
 from sopkit.fieldnames import CHANGE_FIELDS, KINDS, KPI_FIELDS, NODE_FIELDS, TOP_FIELDS
+from sopkit.files import replace_file
 from sopkit.loader import load_text
 from sopkit.model import content_of
+from sopkit.sources import Unreadable, read_source
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,6 @@ def format_text(text: str, path: str) -> Formatted:
     out = io.StringIO()
     _yaml().dump(data, out)
     result = out.getvalue()
-    if text.startswith("\ufeff"):
-        result = result.lstrip("\ufeff")
     problem = _changed_meaning(text, result, path)
     if problem:
         return Formatted(path, text, None, problem)
@@ -261,33 +259,66 @@ def _give_trailing(holder: Holder, text: str) -> None:
 
 # -- files ---------------------------------------------------------------------
 
+_BOM = b"\xef\xbb\xbf"
 
-def format_files(paths: Iterable[tuple[str, str]]) -> list[Formatted]:
+
+@dataclass(frozen=True)
+class Encoding:
+    """How a file was stored, so that its formatting is stored the same way."""
+
+    bom: bool = False
+    crlf: bool = False
+
+    def encode(self, text: str) -> bytes:
+        if self.crlf:
+            text = text.replace("\n", "\r\n")
+        return (_BOM if self.bom else b"") + text.encode("utf-8")
+
+
+def format_bytes(data: bytes, path: str) -> tuple[Formatted, Encoding]:
+    """Format a file's bytes: a BOM and CRLF line ends are kept as they were."""
+    bom = data.startswith(_BOM)
+    try:
+        text = data[len(_BOM) if bom else 0 :].decode("utf-8")
+    except UnicodeDecodeError:
+        return Formatted(path, "", None, "it is not valid UTF-8"), Encoding()
+    crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
+    if crlf:
+        text = text.replace("\r\n", "\n")
+    return format_text(text, path), Encoding(bom, crlf)
+
+
+class FileFormatting(NamedTuple):
+    """One file's formatting, with the bytes it was made from (to write only over those)."""
+
+    result: Formatted
+    real: str
+    read: bytes
+    encoding: Encoding
+
+    @property
+    def output(self) -> bytes:
+        assert self.result.formatted is not None
+        return self.encoding.encode(self.result.formatted)
+
+
+def format_files(paths: Iterable[tuple[str, str]]) -> list[FileFormatting]:
     """(display path, real path) pairs -> their formatting, nothing written yet."""
     results = []
     for display, real in paths:
-        data = Path(real).read_bytes()
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            results.append(Formatted(display, "", None, "it is not valid UTF-8"))
+        data = read_source(real)
+        if isinstance(data, Unreadable):
+            results.append(FileFormatting(Formatted(display, "", None, data.message), real, b"",
+                                          Encoding()))  # fmt: skip
             continue
-        results.append(format_text(text, display))
+        result, encoding = format_bytes(data, display)
+        results.append(FileFormatting(result, real, data, encoding))
     return results
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace a file's content all at once, keeping its permission bits."""
-    mode = path.stat().st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".sopkit-tmp",
-                                         dir=path.parent)  # fmt: skip
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def write_formatted(file: FileFormatting) -> None:
+    """Write a file's new layout, only if it still holds the bytes that were formatted.
+
+    Raises `files.ChangedMeanwhile` when it was edited since: the edit wins.
+    """
+    replace_file(file.real, file.output, expected=file.read)

@@ -23,6 +23,7 @@ from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 from ruamel.yaml.tag import Tag
 
 from sopkit.problems import FILE_START, Finding, Loc
+from sopkit.sources import Unreadable, read_source
 
 YAML_SYNTAX = "yaml-syntax"
 SCHEMA = "schema"
@@ -201,6 +202,14 @@ def load_text(text: str, path: str) -> Document:
         if "\\" in text or "\x85" in text:
             doc.findings.extend(_control_characters(doc.root))
     return doc
+
+
+def load_file(real: str, display: str) -> Document:
+    """Read and compose one SOP file; a file that is not read is a finding at 1:1."""
+    data = read_source(real)
+    if isinstance(data, Unreadable):
+        return Document(display, "", None, [Finding(YAML_SYNTAX, FILE_START, data.message)])
+    return load_bytes(data, display)
 
 
 def load_bytes(data: bytes, path: str) -> Document:

@@ -10,7 +10,7 @@ from pathlib import Path
 from sopkit.build import build_sop
 from sopkit.discovery import discover, shown
 from sopkit.errors import NoInputError, SopkitError
-from sopkit.loader import load_bytes
+from sopkit.loader import load_bytes, load_file
 from sopkit.model import Sop
 from sopkit.values import did_you_mean
 
@@ -27,8 +27,7 @@ class Library:
 
 def load_sop(path: str, text: bytes | None = None) -> Sop:
     """One SOP from a file (or from given bytes, e.g. a git revision); broken files refused."""
-    data = Path(path).read_bytes() if text is None else text
-    document = load_bytes(data, path)
+    document = load_file(path, path) if text is None else load_bytes(text, path)
     sop, findings = build_sop(document.root, path) if document.readable else (None, [])
     problems = [*document.findings, *findings]
     if sop is None or any(f.rule in ("yaml-syntax", "schema", "node-kind") for f in problems):
@@ -53,7 +52,7 @@ def library(source: Path) -> Library:
 def find(reference: str, source: Path) -> tuple[Sop, Library]:
     """A SOP by file path or by id in the source folder, with the library it can call into."""
     found = library(source)
-    if os.path.isfile(reference):
+    if os.path.lexists(reference) and not os.path.isdir(reference):
         sop = load_sop(reference)
         return sop, Library({**found.sops, sop.id: sop})
     known = found.get(reference)

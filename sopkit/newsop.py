@@ -11,7 +11,7 @@ from sopkit.config import Config
 from sopkit.discovery import discover, shown
 from sopkit.errors import ExitCode, SopkitError
 from sopkit.fmt import format_text
-from sopkit.loader import load_bytes
+from sopkit.loader import load_file
 from sopkit.render.labels import labels_for
 from sopkit.render.templates import environment
 from sopkit.values import is_language_tag, is_valid_id
@@ -33,7 +33,7 @@ def _existing_ids(*folders: Path) -> dict[str, str]:
     """SOP id -> the file that declares it, over folders that may overlap (read once each)."""
     ids: dict[str, str] = {}
     for source in discover([shown(f) for f in folders if f.is_dir()]):
-        document = load_bytes(Path(source.real).read_bytes(), source.display)
+        document = load_file(source.real, source.display)
         refs = refs_only(document.root, source.display) if document.readable else None
         if refs is not None:
             ids.setdefault(refs.id, source.display)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from sopkit import fmt
 from sopkit.build import build_sop
+from sopkit.files import ChangedMeanwhile
 from sopkit.fmt import format_text
 from sopkit.loader import load_text
 from sopkit.model import content_of
@@ -115,10 +116,95 @@ def test_an_interrupted_write_leaves_the_original(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", crash)
+    (file,) = fmt.format_files([(str(path), str(path))])
     with pytest.raises(OSError, match="disk full"):
-        fmt.write_atomically(path, CANONICAL)
+        fmt.write_formatted(file)
     assert path.read_text(encoding="utf-8") == MESSY
     assert [p.name for p in path.parent.iterdir()] == ["a.yaml"]  # no temporary file left
+
+
+def test_an_edit_saved_while_fmt_works_is_kept(write: WriteFile) -> None:
+    path = write("sops/a.yaml", MESSY)
+    (file,) = fmt.format_files([(str(path), str(path))])
+    edited = MESSY.replace("Escalating a ticket", "Escalating a ticket, edited")
+    path.write_text(edited, encoding="utf-8")  # an editor saves after fmt has read the file
+    with pytest.raises(ChangedMeanwhile, match="changed while sopkit was working on it"):
+        fmt.write_formatted(file)
+    assert path.read_text(encoding="utf-8") == edited
+
+
+def test_fmt_reports_an_edit_made_meanwhile_and_fails(
+    cli: RunCli, write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write("sops/a.yaml", MESSY)
+    original = fmt.format_files
+
+    def format_then_edit(paths: object) -> list[fmt.FileFormatting]:
+        results = original(paths)  # type: ignore[arg-type]
+        path.write_text(MESSY + "# saved meanwhile\n", encoding="utf-8")
+        return results
+
+    monkeypatch.setattr(fmt, "format_files", format_then_edit)
+    result = cli("fmt")
+    assert result.exit_code == 1
+    assert "sops/a.yaml: not formatted:" in result.stderr
+    assert "changed while sopkit was working on it" in result.stderr
+    assert path.read_text(encoding="utf-8") == MESSY + "# saved meanwhile\n"
+
+
+def test_owner_group_and_mode_are_kept(cli: RunCli, write: WriteFile) -> None:
+    path = write("sops/a.yaml", MESSY)
+    os.chmod(path, 0o640)
+    if os.geteuid() == 0:
+        os.chown(path, 12345, 23456)
+    assert cli("fmt").exit_code == 0
+    info = path.stat()
+    assert path.read_text(encoding="utf-8") == CANONICAL
+    assert stat.S_IMODE(info.st_mode) == 0o640
+    if os.geteuid() == 0:
+        assert (info.st_uid, info.st_gid) == (12345, 23456)
+
+
+def test_links_are_written_through(cli: RunCli, write: WriteFile, workdir: Path) -> None:
+    shared = write("shared/a.yaml", MESSY)
+    (workdir / "sops").mkdir()
+    os.symlink(shared, workdir / "sops" / "a.yaml")
+    hard = write("elsewhere/b.yaml", MESSY.replace("CS-ESC-9", "CS-ESC-10"))
+    os.link(hard, workdir / "sops" / "b.yaml")
+    assert cli("fmt", "sops/a.yaml", "sops/b.yaml").exit_code == 0
+    assert (workdir / "sops" / "a.yaml").is_symlink()
+    assert shared.read_text(encoding="utf-8") == CANONICAL
+    assert hard.stat().st_nlink == 2
+    assert hard.read_text(encoding="utf-8") == CANONICAL.replace("CS-ESC-9", "CS-ESC-10")
+    assert (workdir / "sops" / "b.yaml").read_text(encoding="utf-8") == hard.read_text("utf-8")
+
+
+def test_crlf_line_ends_and_a_bom_are_kept(cli: RunCli, workdir: Path) -> None:
+    (workdir / "sops").mkdir()
+    path = workdir / "sops" / "a.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + MESSY.replace("\n", "\r\n").encode("utf-8"))
+    result = cli("fmt")
+    assert result.exit_code == 0, result.stderr
+    assert path.read_bytes() == b"\xef\xbb\xbf" + CANONICAL.replace("\n", "\r\n").encode()
+    assert cli("fmt", "--check").exit_code == 0
+
+
+def test_a_bom_before_a_comment_formats(cli: RunCli, workdir: Path) -> None:
+    (workdir / "sops").mkdir()
+    path = workdir / "sops" / "a.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + MESSY.encode("utf-8"))
+    assert MESSY.startswith("# ")
+    result = cli("fmt")
+    assert result.exit_code == 0, result.stderr
+    assert path.read_bytes() == b"\xef\xbb\xbf" + CANONICAL.encode("utf-8")
+
+
+def test_a_special_file_is_never_read(cli: RunCli, workdir: Path) -> None:
+    (workdir / "sops").mkdir()
+    os.mkfifo(workdir / "sops" / "pipe.yaml")
+    result = cli("fmt")
+    assert result.exit_code == 1
+    assert "sops/pipe.yaml: not formatted: not a regular file (a FIFO)" in result.stderr
 
 
 def test_the_example_sops_are_formatted(cli: RunCli) -> None:

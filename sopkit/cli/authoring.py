@@ -30,9 +30,11 @@ def fmt(
 ) -> None:
     """Give SOP files one canonical layout, keeping every comment.
 
-    Keys in the contract's order, two-space indentation, quotes kept as written.
+    Keys in the contract's order, two-space indentation; quotes that YAML does
+    not need are dropped, and those it needs ("Yes", "1.0", a date) are kept.
     A file is only rewritten when the result loads into the same SOP and keeps
-    every comment; files with YAML errors are left untouched and reported.
+    every comment; files with YAML errors are left untouched and reported. A
+    file edited while fmt runs is left as the edit made it.
 
     Examples:
 
@@ -42,12 +44,14 @@ def fmt(
     """
     from sopkit.config import load_config
     from sopkit.discovery import discover
-    from sopkit.fmt import format_files, write_atomically
+    from sopkit.files import ChangedMeanwhile
+    from sopkit.fmt import format_files, write_formatted
     from sopkit.rules import RULES
 
     config = load_config(known_rules=RULES)
     sources = discover(default_paths(paths, config.source))
-    results = format_files((s.display, s.real) for s in sources)
+    files = format_files((s.display, s.real) for s in sources)
+    results = [f.result for f in files]
     failed = [r for r in results if r.formatted is None]
     changed = [r for r in results if r.changed]
     for result in failed:
@@ -58,10 +62,15 @@ def fmt(
         for result in changed:
             typer.echo(f"would reformat {result.path}")
     else:
-        for result, source in zip(results, sources, strict=True):
-            if result.changed and result.formatted is not None:
-                write_atomically(Path(source.real), result.formatted)
-                typer.echo(f"reformatted {result.path}")
+        for file in files:
+            if file.result.changed:
+                try:
+                    write_formatted(file)
+                except ChangedMeanwhile as exc:
+                    _stderr(f"{file.result.path}: not formatted: {exc.message}")
+                    failed.append(file.result)
+                    continue
+                typer.echo(f"reformatted {file.result.path}")
     verb = "would be reformatted" if check_only or diff else "reformatted"
     _stderr(f"{len(changed)} of {len(results)} files {verb}")
     if failed or ((check_only or diff) and changed):
@@ -124,10 +133,7 @@ def schema(
     if output is None:
         sys.stdout.write(text)
         return
-    from sopkit.fmt import write_atomically
+    from sopkit.files import write_output
 
-    if output.exists():
-        write_atomically(output, text)
-    else:
-        output.write_text(text, encoding="utf-8")
+    write_output(output, text.encode("utf-8"))
     typer.echo(f"wrote {output}")

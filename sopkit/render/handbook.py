@@ -21,6 +21,7 @@ from sopkit.config import Config
 from sopkit.discovery import SourceFile
 from sopkit.render import graphviz_run, output
 from sopkit.render.chartstyle import ChartStyle
+from sopkit.sources import read_source
 
 Progress = Callable[[str, int, int], None]
 
@@ -101,5 +102,6 @@ def inputs_key(sources: Sequence[SourceFile], options: RenderOptions) -> str:
                 material.update(path.name.encode() + b"\0" + path.read_bytes())
     for source in sources:
         material.update(source.display.encode() + b"\0")
-        material.update(Path(source.real).read_bytes())
+        data = read_source(source.real)
+        material.update(data if isinstance(data, bytes) else data.message.encode())
     return material.hexdigest()
