@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 from typing import Any, NoReturn
 
@@ -48,8 +49,19 @@ def _family_of(argv: list[str]) -> tuple[str, ...]:
     return (family,) if family else FAMILIES
 
 
+class Terminated(BaseException):
+    """SIGTERM (a supervisor, a `subprocess` timeout): unwind so that cleanup runs."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
     """The `sopkit` console script."""
+    # The default action would end the process on the spot: render workers orphaned,
+    # a staging folder left behind. Raising unwinds through every `finally`.
+    signal.signal(signal.SIGTERM, _terminate)
     app = _load(_family_of(sys.argv[1:]))
     try:
         app(prog_name="sopkit")
@@ -57,7 +69,10 @@ def main() -> None:
         _exit_now(finished.code)
     except KeyboardInterrupt:
         _stderr("interrupted")
-        sys.exit(130)
+        _exit_now(130)
+    except Terminated:
+        _stderr("terminated")
+        _exit_now(128 + signal.SIGTERM)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(int(ExitCode.PROBLEMS))

@@ -176,8 +176,12 @@ def _publish(
             changed = sink.changed.union(*(part.changed for part in written))
             result.stale = output.stale(options.out, everything, changed)
         else:
-            staging.publish(key, everything, layouts)
+            settings = {"complete": result.complete, "html": options.html, "png": options.png,
+                        "flowchart": options.flowchart}  # fmt: skip
+            staging.publish(key, everything, layouts, settings)
     finally:
+        # The workers first: none may still be writing when the staging folder goes.
+        pool.close()
         if staging is not None:
             staging.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -66,6 +66,14 @@ def render(
     check_options = CheckOptions(today=options.today, select=options.select, ignore=options.ignore)
     work = checker.plan(paths, config, check_options, keep_models=True)
     previous = output.manifest(options.out)
+    if options.check_only:
+        # `render --check` checks what is there: a handbook rendered with --html has a
+        # site, and --png images, even when this run does not repeat the flags.
+        options = replace(
+            options,
+            html=options.html or output.previous_option(previous, "html") is True,
+            png=options.png or output.previous_option(previous, "png") is True,
+        )
     # Without a previous handbook nothing can be current: the key can wait for the workers.
     key = inputs_key(work.targets, options) if previous else None
     if key is not None and not options.check_only and output.is_current(options.out, key, previous):

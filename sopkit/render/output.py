@@ -1,14 +1,16 @@
 """Where the handbook goes: a staging folder swapped in whole, and a manifest.
 
 sopkit writes only inside the output folder the user named. It renders into
-a staging folder beside it and swaps that in with renames, so a failed
-build leaves the previous handbook whole. The manifest lists what sopkit
-wrote; files the user added to the folder are carried over, never deleted,
-and a non-empty folder without a manifest is refused.
+a hidden staging folder inside it and moves the files into place with
+renames only once everything is written, so a failed build leaves the
+previous handbook whole. The manifest lists what sopkit wrote, with digests;
+files the user added to the folder are never touched, and a non-empty folder
+without a manifest is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -19,11 +21,12 @@ from pathlib import Path
 from typing import Protocol
 
 from sopkit import __version__
-from sopkit.errors import RenderError, SopkitError
+from sopkit.errors import SopkitError
 
 MANIFEST = ".sopkit-manifest.json"
 SITE = "site"  # the HTML handbook's folder inside the output folder
-OLD_CACHE = ".sopkit-cache"  # where earlier sopkits kept flowchart images: dropped
+STAGING_PREFIX = ".sopkit-staging-"
+"""Staging folders live inside the output folder: `.sopkit-staging-<pid>-<random>`."""
 
 
 def digest(data: bytes) -> str:
@@ -50,11 +53,27 @@ def files_of(document: Mapping[str, object]) -> dict[str, str] | None:
 
 def is_current(out: Path, key: str, document: Mapping[str, object]) -> bool:
     """True when the handbook in `out`, whose manifest is `document`, was built from
-    exactly these inputs and is all there."""
+    exactly these inputs, was complete, and every file still holds what was written."""
     if document.get("inputs") != key:
         return False
-    folder = str(out)  # string paths: a handbook is thousands of files to look for
-    return all(os.path.isfile(f"{folder}/{name}") for name in files_of(document) or {})
+    options = document.get("options")
+    if not isinstance(options, dict) or options.get("complete") is not True:
+        return False
+    folder = str(out)  # string paths: a handbook is thousands of files to read
+    for name, expected in (files_of(document) or {}).items():
+        try:
+            with open(f"{folder}/{name}", "rb") as handle:
+                if digest(handle.read()) != expected:
+                    return False
+        except OSError:
+            return False
+    return True
+
+
+def previous_option(document: Mapping[str, object], name: str) -> object:
+    """An option the handbook there was rendered with (None when not recorded)."""
+    options = document.get("options")
+    return options.get(name) if isinstance(options, dict) else None
 
 
 def check_target(out: Path, sources: Iterable[Path]) -> None:
@@ -68,17 +87,27 @@ def check_target(out: Path, sources: Iterable[Path]) -> None:
             )
     if out.exists() and not out.is_dir():
         raise SopkitError(f"the output path {out} is a file, not a folder")
-    if out.is_dir() and any(out.iterdir()) and read_manifest(out) is None:
+    if (
+        out.is_dir()
+        and read_manifest(out) is None
+        and any(not entry.name.startswith(STAGING_PREFIX) for entry in out.iterdir())
+    ):
         raise SopkitError(
             f"{out} is not empty and was not written by sopkit (it has no {MANIFEST}); "
             "refusing to replace it. Choose an empty or new folder with -o",
         )
 
 
-def _manifest_bytes(digests: Mapping[str, str], key: str, layouts: Mapping[str, str]) -> bytes:
+def _manifest_bytes(
+    digests: Mapping[str, str],
+    key: str,
+    layouts: Mapping[str, str],
+    options: Mapping[str, object],
+) -> bytes:
     document = {
         "generator": f"sopkit {__version__}",
         "inputs": key,
+        "options": dict(sorted(options.items())),
         "files": dict(sorted(digests.items())),
         "layouts": dict(sorted(layouts.items())),
     }
@@ -114,27 +143,123 @@ class FolderSink:
 
 
 class Staging:
-    """A folder beside `out` that the new handbook is written into; `publish` swaps it in
-    whole. Closing it unpublished removes it."""
+    """A hidden folder inside `out` that the new handbook is written into; `publish` moves
+    its files into place. Closing it unpublished removes it.
+
+    Inside, not beside: `out` may be a mount point (a Docker volume) or a link whose
+    target is elsewhere, and a rename works only within one file system. Files are
+    moved one by one, each with an atomic rename, so the user's own files in `out`
+    (a `.git`, links, empty folders) are never touched.
+    """
 
     def __init__(self, out: Path) -> None:
-        self.out = out.absolute()
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        prefix = f".{self.out.name}.sopkit-staging-"
-        self.folder = Path(tempfile.mkdtemp(prefix=prefix, dir=self.out.parent))
+        self.out = _real_folder(out)
+        self.made_out = not self.out.exists()
+        self.published = False
+        try:
+            os.makedirs(self.out, exist_ok=True)  # modes from the umask, as users expect
+            remove_stale_staging(self.out)
+            prefix = f"{STAGING_PREFIX}{os.getpid()}-"
+            self.folder = Path(tempfile.mkdtemp(prefix=prefix, dir=self.out))
+        except OSError as exc:
+            raise SopkitError(f"cannot write the handbook to {out}: {exc.strerror}") from None
 
-    def publish(self, key: str, digests: Mapping[str, str], layouts: Mapping[str, str]) -> None:
-        """Swap the staged handbook, whose files have these digests, in place of `out`.
+    def publish(
+        self,
+        key: str,
+        digests: Mapping[str, str],
+        layouts: Mapping[str, str],
+        options: Mapping[str, object],
+    ) -> None:
+        """Move the staged handbook, whose files have these digests, into `out`.
 
         `layouts` names, for each flowchart image, what it was laid out from, so that a
         later render can take the image instead of laying the graph out again.
         """
-        (self.folder / MANIFEST).write_bytes(_manifest_bytes(digests, key, layouts))
-        _carry_over_foreign_files(self.out, self.folder)
-        _swap(self.folder, self.out)
+        previous = read_manifest(self.out) or {}
+        (self.folder / MANIFEST).write_bytes(_manifest_bytes(digests, key, layouts, options))
+        try:
+            made: set[str] = {""}
+            for name in sorted(digests):
+                parent = name.rpartition("/")[0]
+                if parent not in made:
+                    os.makedirs(f"{self.out}/{parent}", exist_ok=True)
+                    made.add(parent)
+                target = f"{self.out}/{name}"
+                if os.path.lexists(target) and (
+                    os.path.islink(target) or not os.path.isfile(target)
+                ):
+                    raise SopkitError(
+                        f"{self.out / name} is in the way of the handbook's {name}: it is not "
+                        "a regular file; move it away"
+                    )
+                os.replace(f"{self.folder}/{name}", target)
+            _remove_dropped(self.out, previous.keys() - digests.keys())
+            os.replace(self.folder / MANIFEST, self.out / MANIFEST)  # last: it vouches for all
+            self.published = True
+        except OSError as exc:
+            raise SopkitError(f"cannot write the handbook to {self.out}: {exc.strerror}") from None
 
     def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)  # gone already once published
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.made_out and not self.published:
+            with contextlib.suppress(OSError):  # only if still empty
+                os.rmdir(self.out)
+
+
+def _real_folder(out: Path) -> Path:
+    """The folder to write into: a link's target (the link stays), else `out` itself."""
+    if out.is_symlink():
+        target = Path(os.path.realpath(out))
+        if not target.is_dir():
+            raise SopkitError(f"the output folder {out} is a link to {target}, not a folder")
+        return target
+    return out.absolute()
+
+
+def remove_stale_staging(out: Path) -> None:
+    """Staging folders that earlier renders left behind when they were killed."""
+    try:
+        entries = list(os.scandir(out))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(STAGING_PREFIX) and entry.is_dir(follow_symlinks=False):
+            pid = entry.name[len(STAGING_PREFIX) :].partition("-")[0]
+            if not (pid.isdigit() and _alive(int(pid))):
+                shutil.rmtree(entry.path, ignore_errors=True)
+    # sopkit 0.1 staged beside the output folder
+    for legacy in out.parent.glob(f".{out.name}.sopkit-*"):
+        if legacy.is_dir() and not legacy.is_symlink():
+            shutil.rmtree(legacy, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process
+        return True
+    return True
+
+
+def _remove_dropped(out: Path, names: Iterable[str]) -> None:
+    """Files an earlier render wrote that this one did not, and their folders once empty."""
+    emptied: set[str] = set()
+    for name in names:
+        target = f"{out}/{name}"
+        if os.path.isfile(target) and not os.path.islink(target):
+            os.unlink(target)
+        parent = name.rpartition("/")[0]
+        while parent:
+            emptied.add(parent)
+            parent = parent.rpartition("/")[0]
+    for folder in sorted(emptied, key=lambda f: -f.count("/")):
+        with contextlib.suppress(OSError):  # not empty: somebody keeps files there
+            os.rmdir(f"{out}/{folder}")
 
 
 class Comparison:
@@ -158,35 +283,3 @@ def stale(out: Path, digests: Mapping[str, str], changed: Iterable[str]) -> list
     """Files that differ from what would be written, are missing, or should be gone."""
     previous = read_manifest(out) or {}
     return sorted(changed) + sorted(name for name in previous if name not in digests)
-
-
-def _carry_over_foreign_files(out: Path, staging: Path) -> None:
-    ours = set(read_manifest(out) or {}) | {MANIFEST}
-    if not out.is_dir():
-        return
-    for path in out.rglob("*"):
-        name = path.relative_to(out).as_posix()
-        if path.is_dir() or name in ours or name.startswith(OLD_CACHE + "/"):
-            continue
-        target = staging / name
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-
-
-def _swap(staging: Path, out: Path) -> None:
-    if not out.exists():
-        os.rename(staging, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.sopkit-old-", dir=out.parent))
-    old.rmdir()
-    try:
-        os.rename(out, old)
-    except OSError as exc:
-        raise RenderError(f"cannot replace {out}: {exc.strerror}") from None
-    try:
-        os.rename(staging, out)
-    except OSError as exc:
-        os.rename(old, out)  # put the previous handbook back
-        raise RenderError(f"cannot replace {out}: {exc.strerror}") from None
-    shutil.rmtree(old, ignore_errors=True)

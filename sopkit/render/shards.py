@@ -20,6 +20,8 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import signal
+import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -263,9 +265,31 @@ class _Failed(NamedTuple):
     details: str
 
 
-def _serve(connection: Connection, settings: Settings) -> None:
+def _die_with_parent(inherited: Sequence[int]) -> None:
+    """A worker must not outlive the render: SIGTERM or SIGKILL to the parent ends it too.
+
+    It closes the other workers' pipe ends that it inherited by forking (while it
+    held them, a worker whose parent died never saw its pipe close), and on Linux
+    asks the kernel to kill it when the parent dies, however the parent dies.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's unwinding
+    for descriptor in inherited:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the request was made
+            os._exit(1)
+
+
+def _serve(connection: Connection, settings: Settings, inherited: Sequence[int] = ()) -> None:
     """A worker process: check the chunks it is given, lay out the flowcharts it is given,
     then write when asked."""
+    _die_with_parent(inherited)
     worker = Worker(settings)
     try:
         while isinstance(message := connection.recv(), _Chunk):
@@ -287,11 +311,13 @@ def _serve(connection: Connection, settings: Settings) -> None:
         # Done, and everything it wrote is closed: freeing the models one by one would
         # only keep the parent waiting.
         os._exit(0)
-    except (EOFError, OSError, KeyboardInterrupt):  # the parent stopped; it says why
+    except (EOFError, KeyboardInterrupt):  # the parent stopped; it says why
         return
     except Exception as exc:  # every other failure must reach the parent
         sendable = exc if isinstance(exc, SopkitError) else None
-        with contextlib.suppress(OSError):
+        if isinstance(exc, OSError) and exc.filename:  # a write failed: the disk is full...
+            sendable = SopkitError(f"cannot write {exc.filename}: {exc.strerror}")
+        with contextlib.suppress(OSError):  # the pipe itself is gone: the parent stopped
             connection.send(_Failed(sendable, traceback.format_exc()))
     finally:
         connection.close()
@@ -339,10 +365,13 @@ class ProcessShards:
         self.batches = [0] * workers  # batches of flowcharts each worker has to do
         self.graphs_of: list[set[str]] = [set() for _ in range(workers)]  # layout keys
         self.graphs_laid_out = 0
+        forking = multiprocessing.get_start_method() == "fork"
         for _ in range(workers):
             parent_end, child_end = multiprocessing.Pipe()
+            ends = [*self.connections, parent_end]
+            inherited = tuple(end.fileno() for end in ends) if forking else ()
             process = multiprocessing.Process(
-                target=_serve, args=(child_end, settings), daemon=True
+                target=_serve, args=(child_end, settings, inherited), daemon=True
             )
             process.start()
             child_end.close()
@@ -463,6 +492,7 @@ class ProcessShards:
         return [results[n] for n in sorted(results)]
 
     def close(self) -> None:
+        """Stop the workers and wait for them (again: nothing happens)."""
         for connection in self.connections:
             with contextlib.suppress(OSError):  # that worker has stopped already
                 connection.send(None)
@@ -471,6 +501,7 @@ class ProcessShards:
             if not self._finished:  # its work would be thrown away: stop it now
                 process.terminate()
             process.join()
+        self.connections, self.processes = [], []
 
 
 def open_shards(settings: Settings, jobs: Sequence[Job]) -> Shards:
