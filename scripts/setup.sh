@@ -1,5 +1,6 @@
 # Shared set-up for scripts/handbook and scripts/test: sourced, not run.
-# Makes .venv with sopkit and its test tools, and Graphviz's `dot` when missing.
+# Makes .venv with sopkit, and Graphviz's `dot` when missing. SOPKIT_SETUP=test (set by
+# scripts/test) adds the test tools and Chromium; scripts/handbook installs neither.
 # Safe to run again: it only installs what changed or is missing.
 
 set -euo pipefail
@@ -54,20 +55,29 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 
-# Reinstall only when the project's declared dependencies change.
+# Reinstall only when the project's declared dependencies change. The stamp says what
+# was installed: the handbook needs sopkit alone, the tests need the `test` extra too.
+setup=${SOPKIT_SETUP:-handbook}
 stamp=.venv/.sopkit-installed
-wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-  say "installing sopkit and its test tools into .venv"
+declared=$(sha256sum pyproject.toml | cut -d' ' -f1)
+installed=$(cat "$stamp" 2>/dev/null || true)
+if [ "$setup" = test ]; then target="$declared test"; else target="$declared"; fi
+if [ "$installed" != "$target" ] && [ "$installed" != "$declared test" ]; then
+  if [ "$setup" = test ]; then
+    say "installing sopkit and its test tools into .venv"; spec='.[test]'
+  else
+    say "installing sopkit into .venv"; spec='.'
+  fi
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install --quiet -e '.[test]' 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  # pip's notes about unreachable index locations are noise here; everything else shows.
+  .venv/bin/python -m pip install --quiet -e "$spec" 2>&1 | grep -v '^WARNING: Location' >&2 || true
   .venv/bin/python -c 'import sopkit, ruamel.yaml, typer, jinja2, graphviz, markdown, nh3' ||
     { say "installing sopkit failed"; exit 2; }
-  echo "$wanted" > "$stamp"
+  echo "$target" > "$stamp"
 fi
 
 # The browser tests of the HTML handbook drive Debian's Chromium (never a downloaded one).
-if [ ! -x /usr/bin/chromium ]; then
+if [ "$setup" = test ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium ||
     say "Chromium is missing and could not be installed: the browser tests will fail (apt-get install chromium)"
 fi

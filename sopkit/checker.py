@@ -16,9 +16,9 @@ from typing import NamedTuple
 from sopkit import rules as _rules  # noqa: F401  (registers every rule)
 from sopkit.build import build_sop, refs_only
 from sopkit.config import Config
-from sopkit.discovery import SourceFile, discover
+from sopkit.discovery import SourceFile, discover, split_sops
 from sopkit.errors import NoInputError
-from sopkit.loader import load_file
+from sopkit.loader import load_file, looks_like_sop
 from sopkit.model import Sop, SopRefs
 from sopkit.problems import Finding, Problem, Severity
 from sopkit.rules.registry import (
@@ -60,6 +60,8 @@ class CheckResult(NamedTuple):
     files_checked: int
     problems: tuple[Problem, ...]
     sops: tuple[Sop, ...] = ()
+    not_sops: tuple[str, ...] = ()
+    """YAML files given outside the source folder that are not SOPs: skipped."""
 
     @property
     def errors(self) -> int:
@@ -124,16 +126,18 @@ class Plan(NamedTuple):
     targets: list[SourceFile]
     jobs: list[Job]
     active: tuple[str, ...]
+    not_sops: tuple[str, ...] = ()
 
 
 def plan(
     paths: Sequence[str], config: Config, options: CheckOptions, *, keep_models: bool = False
 ) -> Plan:
     """What checking `paths` takes: their files, and the source folder's for SOP ids."""
-    targets = discover(paths)
+    targets, others = split_sops(discover(paths), config.source, looks_like_sop)
     if not targets:
+        skipped = f" ({len(others)} YAML files there are not SOPs)" if others else ""
         raise NoInputError(
-            f"no SOP files (*.yaml, *.yml) in {', '.join(paths)}",
+            f"no SOP files (*.yaml, *.yml) in {', '.join(paths)}{skipped}",
             hint="create one with `sopkit new`, or point sopkit at the folder that holds them",
         )
     reported = {t.real for t in targets}
@@ -141,7 +145,7 @@ def plan(
     active = tuple(r.name for r in RULES.values() if options.enabled(r, config))
     jobs = [Job(t, options.today, active, True, keep_models, config.max_nodes) for t in targets]
     jobs += [Job(f, options.today, (), False, False) for f in context_files]
-    return Plan(targets, jobs, active)
+    return Plan(targets, jobs, active, tuple(other.display for other in others))
 
 
 def check(
@@ -186,7 +190,7 @@ def conclude(
         problems.extend(_problems(report.path, findings, config, options))
     problems.sort(key=lambda p: p.sort_key)
     sops = tuple(r.sop for r in own if r.sop is not None)
-    return CheckResult(len(work.targets), tuple(problems), sops)
+    return CheckResult(len(work.targets), tuple(problems), sops, work.not_sops)
 
 
 def _with_translation_sources(work: Plan, reports: Sequence[FileReport]) -> list[FileReport]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from sopkit.errors import NoInputError
@@ -44,6 +44,23 @@ def discover(paths: Iterable[str]) -> list[SourceFile]:
         else:
             raise NoInputError(f"no such file or directory: {given}")
     return sorted(found.values())
+
+
+def split_sops(
+    files: Iterable[SourceFile],
+    source: str | os.PathLike[str],
+    looks_like_sop: Callable[[str], bool],
+) -> tuple[list[SourceFile], list[SourceFile]]:
+    """(SOP files, other YAML files): every YAML file in the source folder is a SOP; one
+    outside it is a SOP only if it looks like one (workflows, configs are not)."""
+    folder = os.path.join(os.path.realpath(source), "")
+    sops, others = [], []
+    for file in files:
+        if file.real.startswith(folder) or looks_like_sop(file.real):
+            sops.append(file)
+        else:
+            others.append(file)
+    return sops, others
 
 
 def _unreadable(error: OSError) -> None:

@@ -212,6 +212,28 @@ def load_file(real: str, display: str) -> Document:
     return load_bytes(data, display)
 
 
+SOP_MARKS = frozenset({"sopkit", "id", "title", "department", "purpose", "steps"})
+
+
+def looks_like_sop(real: str) -> bool:
+    """Whether a YAML file outside the source folder is meant as a SOP.
+
+    A workflow file or a `.pre-commit-config.yaml` given to `check` or `fmt` (a
+    pre-commit hook passes every changed YAML) must not be judged as a broken SOP.
+    Only a mapping with keys, none of them a required SOP field or `sopkit`, is not
+    a SOP (workflows, compose files, manifests and tool configs); anything else is
+    checked as one, so that an empty or broken SOP is reported, never skipped.
+    """
+    document = load_file(real, real)
+    root = document.root
+    if not document.readable or root is None:
+        return True
+    if not isinstance(root, MappingNode) or not root.value:
+        return True
+    keys = {str(key.value) for key, _ in root.value if isinstance(key, ScalarNode)}
+    return bool(keys & SOP_MARKS)
+
+
 def load_bytes(data: bytes, path: str) -> Document:
     text, findings = decode(data, path)
     if findings:

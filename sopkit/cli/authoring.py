@@ -43,13 +43,18 @@ def fmt(
       sopkit fmt --check         # in CI or pre-commit: exit 1 when a file is not formatted
     """
     from sopkit.config import load_config
-    from sopkit.discovery import discover
+    from sopkit.discovery import discover, shown, split_sops
     from sopkit.files import ChangedMeanwhile
     from sopkit.fmt import format_files, write_formatted
+    from sopkit.loader import looks_like_sop
     from sopkit.rules import RULES
 
     config = load_config(known_rules=RULES)
-    sources = discover(default_paths(paths, config.source))
+    sources, others = split_sops(discover(default_paths(paths, config.source)), config.source,
+                                 looks_like_sop)  # fmt: skip
+    for other in others:
+        _stderr(f"{other.display}: skipped: not a SOP (outside {shown(config.source)}, "
+                "no `id:`); left as it is")  # fmt: skip
     files = format_files((s.display, s.real) for s in sources)
     results = [f.result for f in files]
     failed = [r for r in results if r.formatted is None]

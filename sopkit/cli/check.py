@@ -13,6 +13,7 @@ from sopkit.cli.common import (
     OutputFormat,
     PathsArgument,
     TodayOption,
+    _stderr,
     app,
     default_paths,
     friendly_errors,
@@ -72,6 +73,7 @@ def check(
     from sopkit.checker import CheckOptions, exit_code
     from sopkit.checker import check as run_check
     from sopkit.config import load_config
+    from sopkit.discovery import shown
     from sopkit.formats import FORMATS, Style
     from sopkit.rules import RULES
 
@@ -85,6 +87,8 @@ def check(
     if chosen is None:
         chosen = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     result = run_check(default_paths(paths, config.source), config, options)
+    for skipped in result.not_sops:
+        _stderr(f"{skipped}: skipped: not a SOP (outside {shown(config.source)}, no `id:`)")
     sys.stdout.write(FORMATS[chosen](result, Style(color=use_color(), quiet=quiet)))
     raise typer.Exit(exit_code(result, strict))
 

@@ -106,7 +106,9 @@ def inputs_key(sources: Sequence[SourceFile], options: RenderOptions) -> str:
     for folder in (options.templates, Path(str(resources.files("sopkit.templates"))),
                    Path(str(resources.files("sopkit").joinpath("data")))):  # fmt: skip
         if folder is not None and folder.is_dir():
-            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            # What the render reads, not what Python caches beside it (__pycache__).
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()
+                               and "__pycache__" not in p.parts and p.suffix != ".py"):  # fmt: skip
                 material.update(path.name.encode() + b"\0" + path.read_bytes())
     for source in sources:
         material.update(source.display.encode() + b"\0")
