@@ -103,6 +103,7 @@ def render(
       sopkit render --check                # in CI: fail when the committed handbook is stale
     """
     from sopkit.config import load_config
+    from sopkit.discovery import shown
     from sopkit.formats import Style, format_text
     from sopkit.render.chartstyle import ChartStyle
     from sopkit.render.graphviz_run import INSTALL_HINT
@@ -112,6 +113,7 @@ def render(
 
     config = load_config(known_rules=RULES)
     out = output or config.output
+    where = shown(out)
     options = RenderOptions(
         out=out,
         today=parse_today(today) or config.today or date.today(),
@@ -138,16 +140,16 @@ def render(
         raise typer.Exit(1)
     if check_only:
         if result.stale:
-            _stderr(f"the handbook in {out} is stale; run `sopkit render` to update:")
+            _stderr(f"the handbook in {where} is stale; run `sopkit render` to update:")
             for name in result.stale:
                 _stderr(f"  {name}")
             raise typer.Exit(1)
-        _stderr(f"the handbook in {out} is up to date ({len(result.files)} files)")
+        _stderr(f"the handbook in {where} is up to date ({len(result.files)} files)")
         return
     if result.unchanged:
-        _stderr(f"{out} is up to date ({len(result.files)} files); nothing to write")
+        _stderr(f"{where} is up to date ({len(result.files)} files); nothing to write")
         return
-    _stderr(f"wrote {len(result.files)} files to {out}")
+    _stderr(f"wrote {len(result.files)} files to {where}")
     if result.missing_dot:
         _stderr(f"warning: {INSTALL_HINT}")
     for sop_id in result.failed_layouts:
