@@ -73,9 +73,43 @@ def load_config(start: Path | None = None, known_rules: Mapping[str, object] = {
     start = (start or Path.cwd()).resolve()
     found = find_config(start)
     if found is None:
-        return Config(root=start, source=start / "sops", output=start / "handbook")
+        root = project_root(start)
+        return Config(root=root, source=root / "sops", output=root / "handbook")
     path, table = found
     return parse_config(table, path, known_rules)
+
+
+def project_root(start: Path) -> Path:
+    """Without a config file: the nearest folder at or above `start` that holds `sops/`,
+    else the root of the git work tree, else `start` (as ruff and mkdocs find theirs)."""
+    for folder in (start, *start.parents):
+        if _is_dir(folder / "sops"):
+            return folder
+    for folder in (start, *start.parents):
+        if _exists(folder / ".git"):
+            return folder
+    return start
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def starter_config() -> str:
+    """The commented `sopkit.toml` that `sopkit init` writes."""
+    from importlib import resources
+
+    return resources.files("sopkit").joinpath("data", CONFIG_FILE).read_text(encoding="utf-8")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -23,7 +23,7 @@ __all__ = ["app", "main"]
 FAMILIES = ("check", "render", "authoring", "explore")
 COMMANDS = {
     "check": "check", "rules": "check", "render": "render", "serve": "render",
-    "fmt": "authoring", "new": "authoring", "schema": "authoring",
+    "fmt": "authoring", "new": "authoring", "schema": "authoring", "init": "authoring",
     "paths": "explore", "stats": "explore", "diff": "explore", "walk": "explore",
 }  # fmt: skip
 

@@ -84,6 +84,43 @@ def fmt(
 
 @app.command(rich_help_panel="Write")
 @friendly_errors
+def init(
+    folder: Annotated[
+        Path, typer.Argument(help="Where to write sopkit.toml (default: here).")
+    ] = Path("."),
+) -> None:
+    """Write a commented sopkit.toml: every setting with its default and what it does.
+
+    The folder that holds sopkit.toml is the project's root: sopkit finds it
+    from any folder below. Never overwrites an existing file.
+
+    Example:
+
+      sopkit init && sopkit new CS-ESC-001 --title "Escalating a ticket" --department Support
+    """
+    import os
+
+    from sopkit.config import CONFIG_FILE, starter_config
+    from sopkit.errors import ExitCode, SopkitError
+
+    target = folder / CONFIG_FILE
+    if not folder.is_dir():
+        raise SopkitError(f"{folder} is not a folder")
+    try:
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        error = SopkitError(f"{target} exists already; it was left as it is")
+        error.exit_code = ExitCode.PROBLEMS
+        raise error from None
+    except OSError as exc:
+        raise SopkitError(f"cannot write {target}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(starter_config())
+    typer.echo(f"created {target}")
+
+
+@app.command(rich_help_panel="Write")
+@friendly_errors
 def new(
     sop_id: Annotated[str, typer.Argument(metavar="ID", help="The new SOP's id, e.g. CS-REF-007.")],
     title: Annotated[str, typer.Option("--title", help="The SOP's title.")],

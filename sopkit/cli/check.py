@@ -104,7 +104,7 @@ def rules(
 
     Severities can be changed per rule in sopkit.toml:
 
-      [rules]
+      \\[rules]
 
       undefined-acronym = "off"
     """

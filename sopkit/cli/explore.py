@@ -91,7 +91,7 @@ _SORT_FIELDS = {
 @app.command(rich_help_panel="Learn and review")
 @friendly_errors
 def stats(
-    paths_: PathsArgument = None,
+    paths: PathsArgument = None,
     output_format: Annotated[StatsFormat, typer.Option("--format", "-f")] = StatsFormat.text,
     sort: Annotated[StatsSort, typer.Option("--sort", help="Sort by this column.")] = (
         StatsSort.sop_id
@@ -111,7 +111,7 @@ def stats(
     from sopkit.rules import RULES
 
     config = load_config(known_rules=RULES)
-    rows = [stats_of(load_sop(f.display)) for f in discover(default_paths(paths_, config.source))]
+    rows = [stats_of(load_sop(f.display)) for f in discover(default_paths(paths, config.source))]
     key = _SORT_FIELDS[sort.value]
     rows.sort(key=lambda r: (getattr(r, key), r.sop_id), reverse=key != "sop_id")
     formatter = {"text": stats_text, "json": stats_json, "csv": stats_csv}[output_format.value]

@@ -85,6 +85,12 @@ def render(
         str | None,
         typer.Option("--ignore", metavar="RULE,...", help="Do not report these rules."),
     ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print only problems and errors: no progress, no summary."
+        ),
+    ] = False,
 ) -> None:
     """Check the SOPs, then write the handbook: pages, flowcharts, index, glossary, roles.
 
@@ -129,7 +135,8 @@ def render(
         templates=config.templates,
         ignore=parse_rule_list(ignore, "--ignore") or frozenset(),
     )
-    progress = _progress_printer() if use_color(sys.stderr) and not os.environ.get("CI") else None
+    interactive = use_color(sys.stderr) and not os.environ.get("CI") and not quiet
+    progress = _progress_printer() if interactive else None
     result = run_render(
         default_paths(paths, config.source), config, options, *([progress] if progress else [])
     )
@@ -144,12 +151,15 @@ def render(
             for name in result.stale:
                 _stderr(f"  {name}")
             raise typer.Exit(1)
-        _stderr(f"the handbook in {where} is up to date ({len(result.files)} files)")
+        if not quiet:
+            _stderr(f"the handbook in {where} is up to date ({len(result.files)} files)")
         return
     if result.unchanged:
-        _stderr(f"{where} is up to date ({len(result.files)} files); nothing to write")
+        if not quiet:
+            _stderr(f"{where} is up to date ({len(result.files)} files); nothing to write")
         return
-    _stderr(f"wrote {len(result.files)} files to {where}")
+    if not quiet:
+        _stderr(f"wrote {len(result.files)} files to {where}")
     if result.missing_dot:
         _stderr(f"warning: {INSTALL_HINT}")
     for sop_id in result.failed_layouts:
