@@ -96,3 +96,52 @@ def test_wrong_arguments(cli: RunCli) -> None:
     one = str(DIFFS / "escalation.v1.yaml")
     assert cli("diff", one).exit_code == 2
     assert cli("diff", one, one, "--rev", "HEAD").exit_code == 2
+
+
+def _repository(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "sops").mkdir(parents=True)
+    (repo / "sopkit.toml").write_text("", encoding="utf-8")
+    shutil.copy(DIFFS / "escalation.v1.yaml", repo / "sops" / "escalation.yaml")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "v1")
+    return repo
+
+
+@pytest.mark.parametrize("revision", ["--output=pwned.txt", "-p", "--all"])
+def test_a_revision_is_never_an_option_of_git(
+    revision: str, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repository(tmp_path)
+    monkeypatch.chdir(repo)
+    for given in ([f"--rev={revision}"], ["--rev", "HEAD", f"--rev={revision}"]):
+        result = cli("diff", "sops/escalation.yaml", *given)
+        assert result.exit_code == 2
+        assert f"'{revision}' is not a git revision" in result.stderr
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "sopkit.toml", "sops"]
+
+
+def test_a_range_is_a_clear_error(
+    cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(_repository(tmp_path))
+    result = cli("diff", "sops/escalation.yaml", "--rev", "HEAD~1..HEAD")
+    assert result.exit_code == 2
+    assert "is a range; give the two revisions one by one: --rev HEAD~1 --rev HEAD" in (
+        result.stderr
+    )
+
+
+def test_a_renamed_sop_is_found_at_an_old_revision_by_its_id(
+    cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repository(tmp_path)
+    (repo / "sops" / "support").mkdir()
+    git(repo, "mv", "sops/escalation.yaml", "sops/support/escalation.en.yaml")
+    git(repo, "commit", "-qm", "moved")
+    shutil.copy(DIFFS / "escalation.v2.yaml", repo / "sops" / "support" / "escalation.en.yaml")
+    monkeypatch.chdir(repo)
+    result = cli("diff", "CS-ESC-002", "--rev", "HEAD~1")
+    assert result.exit_code == 0, result.output
+    assert "+ step survey added" in result.stdout

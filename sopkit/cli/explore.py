@@ -158,7 +158,7 @@ def diff(
     from sopkit.config import load_config
     from sopkit.lookup import find, load_sop
     from sopkit.procdiff import FORMATS, diff_sops
-    from sopkit.revisions import read_at_revision
+    from sopkit.revisions import check_revision, read_at_revision
     from sopkit.rules import RULES
 
     config = load_config(known_rules=RULES)
@@ -177,12 +177,17 @@ def diff(
         assert new is not None
         before, after = load_sop(path_of(old)), load_sop(path_of(new))
     else:
+        for revision in revisions:
+            check_revision(revision)
         path = path_of(old)
-        before = load_sop(f"{path}@{revisions[0]}", read_at_revision(path, revisions[0]))
+        current = load_sop(path)
+        old_bytes = read_at_revision(path, revisions[0], current.id)
+        before = load_sop(f"{path}@{revisions[0]}", old_bytes)
         if len(revisions) == 2:
-            after = load_sop(f"{path}@{revisions[1]}", read_at_revision(path, revisions[1]))
+            new_bytes = read_at_revision(path, revisions[1], current.id)
+            after = load_sop(f"{path}@{revisions[1]}", new_bytes)
         else:
-            after = load_sop(path)
+            after = current
     result = diff_sops(before, after)
     sys.stdout.write(FORMATS[output_format.value](result))
     if output_format is not DiffFormat.markdown:
