@@ -39,9 +39,10 @@ def read_at_revision(path: str, revision: str, sop_id: str | None = None) -> byt
         return done.stdout
     reason = _reason(done)
     if sop_id is not None and _verify(revision, folder):
-        moved = _path_of_id(sop_id, revision, folder)
+        top = _top(folder)
+        moved = _path_of_id(sop_id, revision, top)
         if moved is not None:
-            shown = _git(["show", "--end-of-options", f"{revision}:{moved}"], _top(folder))
+            shown = _git(["show", "--end-of-options", f"{revision}:{moved}"], top)
             if shown.returncode == 0:
                 return shown.stdout
     raise SopkitError(f"git cannot show {path} at {revision}: {reason}")
@@ -73,15 +74,15 @@ def _top(folder: str) -> str:
     return done.stdout.decode("utf-8", "replace").strip() or folder
 
 
-def _path_of_id(sop_id: str, revision: str, folder: str) -> str | None:
-    """The path (from the top of the work tree) of the YAML file whose `id:` is `sop_id`."""
+def _path_of_id(sop_id: str, revision: str, top: str) -> str | None:
+    """The path (from `top`, the top of the work tree) of the YAML file whose `id:` is
+    `sop_id` at `revision`."""
     literal = sop_id.replace(".", r"\.")  # ids hold letters, digits and . _ - only
     pattern = rf"^id:[[:space:]]*['\"]?{literal}['\"]?[[:space:]]*(#.*)?$"
     done = _git(
         # git grep reads no --end-of-options (git 2.39); check_revision made it safe
-        ["grep", "-l", "-E", "-e", pattern, revision, "--",
-         ":(top)*.yaml", ":(top)*.yml"],
-        folder,
+        ["grep", "-l", "-E", "-e", pattern, revision, "--", "*.yaml", "*.yml"],
+        top,
     )  # fmt: skip
     for line in done.stdout.decode("utf-8", "replace").splitlines():
         name = line.partition(":")[2] if line.startswith(f"{revision}:") else line
