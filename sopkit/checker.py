@@ -84,7 +84,7 @@ class Job(NamedTuple):
 def analyse(job: Job) -> FileReport:
     """Everything about one file that needs no other file."""
     path = job.source.display
-    document = load_file(job.source.real, path)
+    document = load_file(path, path)  # as the user named it: a dangling link says so
     findings = list(document.findings)
     if not document.readable:
         return FileReport(path, findings, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,8 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
             return candidate, _read_toml(candidate)
         candidate = folder / PYPROJECT
         if _is_file(candidate):
-            table = _read_toml(candidate).get("tool", {}).get("sopkit")
+            tool = _read_toml(candidate).get("tool", {})
+            table = tool.get("sopkit") if isinstance(tool, dict) else None
             if table is not None:
                 if not isinstance(table, dict):
                     raise ConfigError(f"{candidate}: [tool.sopkit] must be a table")
@@ -118,6 +119,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from None
 
@@ -158,6 +164,8 @@ def parse_config(table: Mapping[str, Any], path: Path, known_rules: Mapping[str,
     today = None
     if "today" in table:
         raw = table["today"]
+        if isinstance(raw, datetime):
+            raise fail("today", f"must be a date without a time: today = {raw.date()}")
         today = raw if isinstance(raw, date) else parse_date(str(raw))
         if today is None:
             raise fail("today", "must be a date, YYYY-MM-DD")

@@ -306,7 +306,7 @@ def format_files(paths: Iterable[tuple[str, str]]) -> list[FileFormatting]:
     """(display path, real path) pairs -> their formatting, nothing written yet."""
     results = []
     for display, real in paths:
-        data = read_source(real)
+        data = read_source(display)  # as the user named it: a dangling link says so
         if isinstance(data, Unreadable):
             results.append(FileFormatting(Formatted(display, "", None, data.message), real, b"",
                                           Encoding()))  # fmt: skip

@@ -13,7 +13,7 @@ from sopkit.errors import ExitCode, SopkitError
 from sopkit.fmt import format_text
 from sopkit.loader import load_file
 from sopkit.render.labels import labels_for
-from sopkit.render.templates import environment
+from sopkit.render.templates import environment, render_template
 from sopkit.values import is_language_tag, is_valid_id
 
 SCHEMA_FILE = "sopkit-1.schema.json"
@@ -55,6 +55,8 @@ def create_sop(
         if not value.strip():
             raise SopkitError(f"{label} must not be empty")
     target_folder = folder or config.source
+    if target_folder.exists() and not target_folder.is_dir():
+        raise SopkitError(f"--dir {shown(target_folder)} is a file, not a folder")
     path = target_folder / f"{sop_id}.yaml"
     if path.exists():
         raise ExistsError(f"{shown(path)} already exists; sopkit new never overwrites a file")
@@ -66,11 +68,11 @@ def create_sop(
     env = environment(config.templates, markdown=False)
     env.filters["yaml"] = lambda value: json.dumps(str(value), ensure_ascii=False)
     schema = os.path.relpath(config.root / SCHEMA_FILE, target_folder.resolve())
-    text = env.get_template("new.yaml.j2").render(
+    text = render_template(env, "new.yaml.j2",
         id=sop_id, title=title, department=department, language=language, schema=schema,
         owner="Your Name <you@example.com>", agent=agent, first_step=step, outcome=outcome,
         purpose=f"{labels['purpose']}: why this procedure exists and who it is for.",
-    )  # fmt: skip
+    ).decode()  # fmt: skip
     text = format_text(text, str(path)).formatted or text  # canonical from the start
     target_folder.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race

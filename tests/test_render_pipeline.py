@@ -163,7 +163,7 @@ def test_a_failure_in_a_worker_is_a_clear_error_and_leaves_nothing(
     (templates / "sop.md.j2").write_text("# {{ page.title }\n", encoding="utf-8")
     (workdir / "sopkit.toml").write_text('templates = "my-templates"\n', encoding="utf-8")
     result = cli("render", "sops", "-o", "out", "--today", TODAY, "--flowchart", "mermaid")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert re.search(r"error: .*sop\.md\.j2.*nothing was written", result.stderr)
     assert "Traceback" not in result.output
     assert not (workdir / "out").exists()

@@ -47,7 +47,11 @@ def _stderr(message: str) -> None:
 
 
 def friendly_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Turn a `SopkitError` into `error: ...` on stderr and its exit code, never a traceback."""
+    """Turn a `SopkitError` into `error: ...` on stderr and its exit code, never a traceback.
+
+    An `OSError` that no core function turned into a `SopkitError` is the file system
+    refusing (disk full, a name too long, permissions): one `error:` line, exit 2.
+    """
 
     @functools.wraps(command)
     def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
@@ -58,6 +62,10 @@ def friendly_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
             if exc.hint:
                 _stderr(f"hint: {exc.hint}")
             raise typer.Exit(int(exc.exit_code)) from None
+        except OSError as exc:  # the file system said no (disk full, a name too long...)
+            where = f"{exc.filename}: " if exc.filename else ""
+            _stderr(f"error: {where}{exc.strerror or exc}")
+            raise typer.Exit(2) from None
 
     return run
 

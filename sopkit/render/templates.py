@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from sopkit.errors import RenderError
+from sopkit.errors import SopkitError
 from sopkit.render.escape import Md, md_text
 
 
@@ -72,6 +72,19 @@ def render_template(env: jinja2.Environment, name: str, **values: object) -> byt
     except jinja2.TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = getattr(exc, "filename", None) or name
-        raise RenderError(
+        raise TemplateFailure(
             f"{where}{f':{line}' if line else ''}: {exc.message or exc}; nothing was written"
         ) from None
+    except RecursionError:
+        raise TemplateFailure(
+            f"{name}: the templates call or extend each other without end (does a template "
+            "extend itself?); nothing was written"
+        ) from None
+    except Exception as exc:  # a user's template is code: whatever it raises is its error
+        raise TemplateFailure(
+            f"{name}: the template failed: {type(exc).__name__}: {exc}; nothing was written"
+        ) from None
+
+
+class TemplateFailure(SopkitError):
+    """A template (usually the user's own) could not be rendered: fix the template."""
