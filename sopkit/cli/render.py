@@ -175,7 +175,9 @@ def serve(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The handbook folder (config `output`).")
     ] = None,
-    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="0: any free port (it is printed).")
+    ] = 8000,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
     """Preview the HTML handbook at http://127.0.0.1:8000/ while you edit; Ctrl-C stops.
@@ -186,6 +188,7 @@ def serve(
     import threading
 
     from sopkit.config import load_config
+    from sopkit.discovery import shown
     from sopkit.render.handbook import RenderOptions
     from sopkit.render.handbook import render as run_render
     from sopkit.rules import RULES
@@ -202,7 +205,10 @@ def serve(
         try:
             result = run_render(sources, config, options)
         except SopkitError as exc:
-            _stderr(f"error: {exc.message}")
+            _stderr(f"error: {exc.message}; still serving the last good handbook")
+            return
+        except OSError as exc:
+            _stderr(f"error: {exc.strerror}; still serving the last good handbook")
             return
         from sopkit.formats import Style, format_text
 
@@ -213,12 +219,13 @@ def serve(
     rebuild()
     if not (out / "site" / "index.html").is_file():
         raise SopkitError("nothing to serve: the handbook could not be rendered")
-    _stderr(f"serving {out / 'site'} at http://{host}:{port}/ (Ctrl-C to stop)")
     stop = threading.Event()
+
+    def ready(url: str) -> None:
+        _stderr(f"serving {shown(out / 'site')} at {url} (Ctrl-C to stop)")
+
     try:
-        run_server(out / "site", host, port, sources, rebuild, stop)
-    except OSError as exc:
-        raise SopkitError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        run_server(out / "site", host, port, sources, rebuild, stop, ready)
     except KeyboardInterrupt:
         stop.set()
         _stderr("stopped")

@@ -1,0 +1,145 @@
+"""`sopkit serve` as a real process on loopback: it survives SOPs and folders that
+vanish and come back (editor saves, `git checkout`), says where it serves only once
+it listens, and serves IPv6 hosts. Every wait is bounded."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, python_env
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], url: str, log: list[str]) -> None:
+        self.process, self.url, self.log = process, url, log
+
+    def get(self, page: str) -> str:
+        with urllib.request.urlopen(self.url + page, timeout=10) as response:
+            assert response.status == 200
+            return str(response.read().decode("utf-8"))
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.log):
+                return
+            assert self.process.poll() is None, "\n".join(self.log)
+            time.sleep(0.05)
+        raise AssertionError(f"never said {text!r}: {self.log}")
+
+
+@contextlib.contextmanager
+def _serve(workdir: Path, host: str = "127.0.0.1") -> Iterator[Served]:
+    command = [sys.executable, "-u", "-m", "sopkit", "serve", "sops", "-o", "out",
+               "--port", "0", "--host", host]  # fmt: skip
+    process = subprocess.Popen(command, cwd=workdir, env=python_env(), text=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    assert process.stderr is not None
+    log: list[str] = []
+    url = ""
+    try:
+        deadline = time.monotonic() + 120
+        while not url and time.monotonic() < deadline:
+            line = process.stderr.readline()
+            if not line:
+                break
+            log.append(line.rstrip("\n"))
+            found = re.search(r"at (http://\S+/) \(Ctrl-C", line)
+            url = found.group(1) if found else ""
+        assert url, log
+        import threading
+
+        def keep_reading() -> None:
+            assert process.stderr is not None
+            for rest in process.stderr:
+                log.append(rest.rstrip("\n"))
+
+        threading.Thread(target=keep_reading, daemon=True).start()
+        yield Served(process, url, log)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stderr.close()
+
+
+@pytest.fixture
+def served(workdir: Path) -> Iterator[Served]:
+    shutil.copytree(EXAMPLES, workdir / "sops")
+    with _serve(workdir) as running:
+        yield running
+
+
+def test_serve_survives_deleted_and_recreated_sops_and_folders(
+    served: Served, workdir: Path
+) -> None:
+    assert served.log[-1].startswith("serving out/site at http://127.0.0.1:")
+    assert "CS-ESC-001" in served.get("index.html")
+    sop = workdir / "sops" / "escalation.en.yaml"
+    text = sop.read_text(encoding="utf-8")
+    sop.unlink()  # an editor's save: delete, then write anew
+    time.sleep(1.2)
+    sop.write_text(
+        text.replace("Escalating a customer request", "Escalating a request now"), "utf-8"
+    )
+    served.wait_for("rebuilt out", timeout=60)
+    deadline = time.monotonic() + 30
+    while "request now" not in served.get("CS-ESC-001.html") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "request now" in served.get("CS-ESC-001.html")
+    shutil.move(workdir / "sops", workdir / "elsewhere")  # a checkout takes the folder away
+    time.sleep(1.5)
+    assert served.process.poll() is None, served.log
+    assert "CS-ESC-001" in served.get("index.html")  # the last good handbook
+    shutil.move(workdir / "elsewhere", workdir / "sops")
+    time.sleep(1.5)
+    assert served.process.poll() is None, served.log
+    assert "CS-ESC-001" in served.get("index.html")
+    assert not [line for line in served.log if "Traceback" in line or "cannot listen" in line]
+
+
+def test_a_port_in_use_is_said_before_anything_claims_to_serve(workdir: Path) -> None:
+    shutil.copytree(EXAMPLES, workdir / "sops")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "sopkit", "serve", "sops", "-o", "out", "--port", str(port)],
+            cwd=workdir, env=python_env(), capture_output=True, text=True, timeout=120,
+            check=False,
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "serving" not in done.stderr
+
+
+def _ipv6_loopback() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_an_ipv6_host_is_served(workdir: Path) -> None:
+    shutil.copytree(EXAMPLES, workdir / "sops")
+    with _serve(workdir, "::1") as served:
+        assert served.url.startswith("http://[::1]:")
+        assert "CS-ESC-001" in served.get("index.html")
