@@ -25,6 +25,7 @@ class Visit:
     node_id: str
     answer: str | None
     seconds: int
+    depth: int = 0  # 0: the SOP walked; 1 and more: a procedure it calls
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Walk:
         if isinstance(node, Decision) and answer not in self.answers():
             raise ValueError(answer)
         self.history.append((list(self.frames), list(self.taken)))
-        self.taken.append(Visit(self.frame.sop.id, node.id, answer, seconds_of(node)))
+        self.taken.append(Visit(self.frame.sop.id, node.id, answer, seconds_of(node), self.depth))
         if isinstance(node, Step) and node.sop is not None:
             called = self.library.get(node.sop.id)
             calling_ids = {f.sop.id for f in self.frames}
@@ -95,4 +96,6 @@ class Walk:
 
     @property
     def seconds(self) -> int:
-        return sum(v.seconds for v in self.taken)
+        """The expected time as `sopkit paths` counts it (the contract): a `sop:` step
+        counts its own duration, not the called procedure's steps."""
+        return sum(v.seconds for v in self.taken if v.depth == 0)

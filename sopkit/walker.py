@@ -10,7 +10,7 @@ from sopkit.lookup import Library
 from sopkit.model import Decision, End, Sop, Step, duration_of
 from sopkit.render.labels import labels_for
 from sopkit.values import format_seconds
-from sopkit.walk import Walk
+from sopkit.walk import Visit, Walk
 
 Ask = Callable[[str], str]
 
@@ -52,6 +52,12 @@ def _show(state: Walk, labels: Mapping[str, str], out: Callable[[str], None], co
             out(f"{indent}  {number}) {label}")
 
 
+def _visited(visit: Visit, walked: str) -> str:
+    """A node of the path; one of a called procedure is named with its SOP."""
+    name = visit.node_id if visit.sop_id == walked else f"{visit.sop_id}:{visit.node_id}"
+    return name + (f" [{visit.answer}]" if visit.answer else "")
+
+
 def _listing(options: list[str]) -> str:
     return " | ".join(f"{number}) {label}" for number, label in enumerate(options, start=1))
 
@@ -83,7 +89,14 @@ def run_walk(
             _show(state, labels, out, color)
             options = state.answers()
             if pending is not None:
-                reply = pending.pop(0) if options and pending else ""
+                if options and not pending:
+                    sys.stderr.write(
+                        f"error: the answers ran out at “{state.node.text}” "
+                        f"({state.frame.sop.id}, node {state.node.id}); the next answer is one "
+                        f"of: {_listing(options)}\n"
+                    )
+                    return 1
+                reply = pending.pop(0) if options else ""
                 if options and _answer_of(reply, options) is None:
                     sys.stderr.write(
                         f"error: '{reply}' is not an answer to “{state.node.text}”. "
@@ -112,9 +125,15 @@ def run_walk(
                 out(f"{words['walk_returns']}: {caller.title} (← {before.id})")
     except (KeyboardInterrupt, EOFError):
         out("")
-        out(labels["walk_stopped"])
+        out(labels["walk_interrupted"])
         return 130
-    route = " → ".join(v.node_id + (f" [{v.answer}]" if v.answer else "") for v in state.taken)
+    if pending:
+        sys.stderr.write(
+            f"error: {len(pending)} answer(s) left over ({', '.join(pending)}): the walk ended "
+            "before they were asked\n"
+        )
+        return 1
+    route = " → ".join(_visited(visit, sop.id) for visit in state.taken)
     out("")
     out(f"{labels['walk_path']}: {route}")
     out(f"{labels['walk_total']}: {format_seconds(state.seconds)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pexpect
@@ -76,13 +77,16 @@ def test_greek_walk_steps_into_a_called_sop_and_returns() -> None:
     child.sendline("")
     child.expect("Το παράπονο έκλεισε")
     child.sendline("")
-    child.expect("Διαδρομή: listen → simple \\[Όχι\\] → escalate → receive → known \\[Yes\\]")
-    child.expect("Συνολικός αναμενόμενος χρόνος: 25m")
+    child.expect(
+        "Διαδρομή: listen → simple \\[Όχι\\] → escalate → CS-ESC-001:receive → "
+        "CS-ESC-001:known \\[Yes\\]"
+    )
+    child.expect("Συνολικός αναμενόμενος χρόνος: 10m")  # as `sopkit paths` counts it
     assert finish(child) == 0
 
 
 @pytest.mark.parametrize(
-    ("sop_id", "stopped"), [("CS-ESC-001", "Stopped"), ("CS-COMP-002", "Διακόπηκε")]
+    ("sop_id", "stopped"), [("CS-ESC-001", "Interrupted"), ("CS-COMP-002", "Διακόπηκε")]
 )
 def test_ctrl_c_stops_cleanly(sop_id: str, stopped: str) -> None:
     child = spawn(sop_id)
@@ -96,8 +100,35 @@ def test_q_quits(cli: RunCli) -> None:
     child = spawn("CS-CALL-003")
     child.expect("Pozdravite stranko")
     child.sendline("q")
-    child.expect("Ustavljeno")
+    child.expect("Ustavljeno. Nič ni bilo spremenjeno.")
     assert finish(child) == 130
+
+
+def test_q_and_ctrl_c_say_different_things() -> None:
+    from sopkit.render.labels import labels_for
+
+    for language in ("en", "el", "sl"):
+        labels = labels_for(language)
+        assert labels["walk_stopped"] != labels["walk_interrupted"]
+        assert "Ctrl-C" in labels["walk_interrupted"]
+
+
+def test_walk_and_paths_agree_on_the_time_of_a_path(cli: RunCli) -> None:
+    listed = cli("paths", "CS-COMP-002", "--source", str(EXAMPLES), "--format", "json")
+    paths = json.loads(listed.stdout)["paths"]
+    compared = 0
+    for answers in (["1"], ["2", "1"], ["2", "2", "1"]):
+        walked = cli("walk", "CS-COMP-002", "--source", str(EXAMPLES), "--answers",
+                     ",".join(answers))  # fmt: skip
+        if walked.exit_code != 0:
+            continue  # the called procedure asked another number of questions
+        route = walked.stdout.splitlines()[-2].split(": ", 1)[1]
+        own = [hop.split(" [")[0] for hop in route.split(" → ") if ":" not in hop.split(" [")[0]]
+        (match,) = [p for p in paths if [h["id"] for h in p["nodes"]] == own]
+        total = walked.stdout.splitlines()[-1].split(": ", 1)[1]
+        assert total == match["duration"], (route, match)
+        compared += 1
+    assert compared == 3
 
 
 def test_scripted_answers(cli: RunCli) -> None:
@@ -111,6 +142,15 @@ def test_scripted_answers(cli: RunCli) -> None:
     assert wrong.exit_code == 1
     assert "'Perhaps' is not an answer" in wrong.stderr
     assert "1) Yes | 2) No" in wrong.stderr
+    too_many = cli("walk", "CS-ESC-001", "--source", str(EXAMPLES), "--answers", "No,Yes,No")
+    assert too_many.exit_code == 1
+    assert "error: 1 answer(s) left over (No): the walk ended before they were asked" in (
+        too_many.stderr
+    )
+    too_few = cli("walk", "CS-ESC-001", "--source", str(EXAMPLES), "--answers", "No")
+    assert too_few.exit_code == 1
+    assert "error: the answers ran out at “" in too_few.stderr
+    assert "(CS-ESC-001, node vip); the next answer is one of: 1) Yes | 2) No" in too_few.stderr
     unknown = cli("walk", "CS-ESC-01", "--source", str(EXAMPLES))
     assert unknown.exit_code == 2
     assert "did you mean 'CS-ESC-001'?" in unknown.stderr
