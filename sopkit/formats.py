@@ -40,12 +40,26 @@ def summary_line(result: CheckResult) -> str:
     return f"{checked}: {plural(result.errors, 'error')}, {plural(result.warnings, 'warning')}"
 
 
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+_CONTROLS.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+
+
+def printable(text: str) -> str:
+    """Text for a terminal line: control characters shown as escapes, never sent.
+
+    A file may be named with a newline (it would split a problem over two lines) or
+    an escape sequence (it would drive the reader's terminal).
+    """
+    return text.translate(_CONTROLS) if not text.isprintable() else text
+
+
 def format_text(result: CheckResult, style: Style) -> str:
     lines = []
     for p in result.problems:
-        where = _paint(f"{p.path}:{p.line}:{p.column}:", "path", style)
+        where = _paint(f"{printable(p.path)}:{p.line}:{p.column}:", "path", style)
         severity = _paint(p.severity.value, p.severity.value, style)
-        lines.append(f"{where} {severity} {_paint(p.rule, 'rule', style)}: {p.message}")
+        message = printable(p.message)
+        lines.append(f"{where} {severity} {_paint(p.rule, 'rule', style)}: {message}")
     if not style.quiet:
         lines.append(summary_line(result))
     return "\n".join(lines) + ("\n" if lines else "")
@@ -114,12 +128,20 @@ def _sarif_result(problem: Problem, rule_index: int) -> dict[str, object]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": problem.path.replace("\\", "/")},
+                    "artifactLocation": {"uri": _uri(problem.path)},
                     "region": {"startLine": problem.line, "startColumn": problem.column},
                 }
             }
         ],
     }
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference (RFC 3986) for a path: spaces, `#`, `%` and the rest
+    percent-encoded, so that code scanning finds the file."""
+    from urllib.parse import quote
+
+    return quote(path.replace("\\", "/"), safe="/")
 
 
 def _escape_data(text: str) -> str:

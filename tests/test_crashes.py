@@ -149,3 +149,46 @@ def test_disk_full_during_a_render_keeps_the_old_handbook(
     assert "No space left on device" in result.stderr
     after = {p: p.read_bytes() for p in (workdir / "out").rglob("*") if p.is_file()}
     assert after == before
+
+
+# -- what reaches the terminal --------------------------------------------------------
+
+ESCAPE_SOP = MINIMAL_SOP.replace("step: Do it", 'step: "Do it \\e]0;pwned\\a now"')
+
+
+@pytest.mark.parametrize("command", [["walk", "sops/a.yaml", "--answers", ""],
+                                     ["diff", "sops/a.yaml", "sops/b.yaml"],
+                                     ["check"], ["paths", "sops/a.yaml"]])  # fmt: skip
+def test_control_characters_of_a_sop_never_reach_the_terminal(
+    command: list[str], project: Path
+) -> None:
+    (project / "sops" / "a.yaml").write_text(ESCAPE_SOP, encoding="utf-8")
+    (project / "sops" / "b.yaml").write_text(MINIMAL_SOP.replace("T-1", "T-2"), "utf-8")
+    done = sopkit(project, *command)
+    assert done.returncode in (1, 2)
+    assert "\x1b" not in done.stdout + done.stderr
+    assert "\x07" not in done.stdout + done.stderr
+    assert "control character U+001B (ESC)" in done.stdout + done.stderr
+
+
+def test_a_file_name_with_a_newline_stays_on_its_line(project: Path) -> None:
+    (project / "sops" / "two\nlines.yaml").write_text(
+        MINIMAL_SOP.replace("T-1", "T-9").replace("owner: Q <q@example.com>\n", ""), "utf-8"
+    )
+    done = sopkit(project, "check", "--today", TODAY)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("sops/two\\nlines.yaml:1:1: warning missing-owner:")
+    assert len(lines) == 2  # the problem and the summary
+
+
+def test_sarif_uris_are_percent_encoded(project: Path) -> None:
+    import json
+
+    folder = project / "sops" / "my sops"
+    folder.mkdir()
+    (folder / "a #1 100%.yaml").write_text(MINIMAL_SOP.replace("T-1", "T-3").replace(
+        "owner: Q <q@example.com>\n", ""), "utf-8")  # fmt: skip
+    done = sopkit(project, "check", "--format", "sarif", "--today", TODAY)
+    (result,) = json.loads(done.stdout)["runs"][0]["results"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "sops/my%20sops/a%20%231%20100%25.yaml"

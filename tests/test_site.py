@@ -51,11 +51,28 @@ steps:
 """
 
 
+LONG_WORD = "Pneumono" + "ultramicroscopicsilicovolcano" * 70  # about 2,000 characters
+
+OUTSIDE = f"""\
+id: OUT-1
+title: Pictures from elsewhere
+department: Security
+owner: O <o@example.com>
+purpose: |
+  ![the escalation poster](https://images.example.com/poster.png) hangs in the office.
+steps:
+  - id: a
+    step: Look up {LONG_WORD} in the glossary
+  - {{id: b, end: Done}}
+"""
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("site")
     shutil.copytree(EXAMPLES, work / "sops")
     (work / "sops" / "evil.yaml").write_text(EVIL, encoding="utf-8")
+    (work / "sops" / "outside.yaml").write_text(OUTSIDE, encoding="utf-8")
     (work / "sopkit.toml").write_text("", encoding="utf-8")
     cwd = Path.cwd()
     os.chdir(work)
@@ -295,3 +312,35 @@ def test_user_templates_come_first(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     page = (tmp_path / "handbook" / "site" / "CS-ESC-001.html").read_text(encoding="utf-8")
     assert "Acme support handbook" in page
     assert "<h1" in page  # the packaged page template still did its work
+
+
+def test_an_external_image_is_a_link_and_nothing_loads_from_outside(
+    browser: Browser, server: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    tab = context.new_page()
+    requested: list[str] = []
+    tab.on("request", lambda request: requested.append(request.url))
+    tab.goto(server + "OUT-1.html")
+    tab.wait_for_load_state("networkidle")
+    link = tab.locator("a.external-image")
+    assert link.inner_text().strip() == "the escalation poster"
+    assert link.get_attribute("href") == "https://images.example.com/poster.png"
+    assert tab.locator("img").count() == 0
+    assert [url for url in requested if not url.startswith(server)] == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_very_long_word_never_scrolls_the_page_sideways(
+    browser: Browser, server: str, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    tab = context.new_page()
+    tab.goto(server + "OUT-1.html")
+    assert LONG_WORD in tab.locator("main").inner_text().replace("\n", "")
+    overflow = tab.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    context.close()

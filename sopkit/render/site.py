@@ -31,7 +31,7 @@ from sopkit.render.templates import render_template, template_loader
 _TAGS = nh3.ALLOWED_TAGS | {"a"}
 _ATTRIBUTES = {
     **nh3.ALLOWED_ATTRIBUTES,
-    "a": {"href", "hreflang", "id", "title"},
+    "a": {"href", "hreflang", "id", "title", "class"},
     **{f"h{n}": {"id"} for n in range(1, 7)},
     "div": {"class"},
 }
@@ -61,12 +61,33 @@ def place_figure(html: bytes, svg: bytes | None) -> bytes:
     return html.replace(FIGURE_SLOT.encode(), figure.encode(), 1)
 
 
+_IMAGE = re.compile(r"<img\b[^>]*>")
+_ATTRIBUTE = re.compile(r'\b(src|alt)="([^"]*)"')
+_EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+
+
+def _external_images_as_links(html: str) -> str:
+    """An image from another host becomes a link to it: the site promises that opening a
+    page loads nothing from outside (a reader's address would reach that host)."""
+
+    def relink(match: re.Match[str]) -> str:
+        attributes = dict(_ATTRIBUTE.findall(match.group(0)))
+        source = attributes.get("src", "")
+        if not _EXTERNAL.match(source):
+            return match.group(0)
+        text = attributes.get("alt") or source
+        return f'<a href="{source}" class="external-image">{text}</a>'
+
+    return _IMAGE.sub(relink, html) if "<img" in html else html
+
+
 def _convert(markdown_text: str) -> tuple[str, str]:
     converter = markdown.Markdown(
         extensions=["tables", "attr_list", "toc"],
         extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}},
     )
     body = converter.convert(_FIGURE_IMAGE.sub(FIGURE_SLOT, markdown_text, count=1))
+    body = _external_images_as_links(body)
     toc = str(getattr(converter, "toc", ""))
     clean = nh3.clean(body, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
     return _html_links(clean), nh3.clean(toc, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
