@@ -8,7 +8,7 @@ checked here, once, with messages that name the file and the key.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -62,12 +62,16 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
-def _is_file(path: Path) -> bool:
-    """A file here, or not: a folder above that we may not look into is not an error."""
+def _looks(question: Callable[[], bool]) -> bool:
+    """A file system question: a folder above that we may not look into is not an error."""
     try:
-        return path.is_file()
+        return question()
     except OSError:
         return False
+
+
+def _is_file(path: Path) -> bool:
+    return _looks(path.is_file)
 
 
 def load_config(start: Path | None = None, known_rules: Mapping[str, object] = {}) -> Config:
@@ -84,26 +88,12 @@ def project_root(start: Path) -> Path:
     """Without a config file: the nearest folder at or above `start` that holds `sops/`,
     else the root of the git work tree, else `start` (as ruff and mkdocs find theirs)."""
     for folder in (start, *start.parents):
-        if _is_dir(folder / "sops"):
+        if _looks((folder / "sops").is_dir):
             return folder
     for folder in (start, *start.parents):
-        if _exists(folder / ".git"):
+        if _looks((folder / ".git").exists):
             return folder
     return start
-
-
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
-
-
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except OSError:
-        return False
 
 
 def starter_config() -> str:
