@@ -69,10 +69,15 @@ if [ "$installed" != "$target" ] && [ "$installed" != "$declared test" ]; then
     say "installing sopkit into .venv"; spec='.'
   fi
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-  # pip's notes about unreachable index locations are noise here; everything else shows.
-  .venv/bin/python -m pip install --quiet -e "$spec" 2>&1 | grep -v '^WARNING: Location' >&2 || true
-  .venv/bin/python -c 'import sopkit, ruamel.yaml, typer, jinja2, graphviz, markdown, nh3' ||
-    { say "installing sopkit failed"; exit 2; }
+  # pip and setuptools talk a lot (an editable install's notices, index locations): their
+  # words go to a log that is shown only when the install fails.
+  log=.venv/pip-install.log
+  if ! .venv/bin/python -m pip install --quiet -e "$spec" >"$log" 2>&1 ||
+     ! .venv/bin/python -c 'import sopkit, ruamel.yaml, typer, jinja2, graphviz, markdown, nh3'; then
+    cat "$log" >&2
+    say "installing sopkit failed (the log above is in $log)"
+    exit 2
+  fi
   echo "$target" > "$stamp"
 fi
 
