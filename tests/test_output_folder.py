@@ -249,3 +249,30 @@ def test_a_stopped_render_leaves_no_workers_and_no_staging(
         assert done.returncode == 0, done.stderr
         assert not list((workdir / "out").glob(f"{STAGING_PREFIX}*"))
         assert tree(workdir / "out")
+
+
+def _mount_tmpfs(folder: Path) -> bool:
+    if not AS_ROOT or shutil.which("mount") is None:
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "sopkit-test", str(folder)],
+                          capture_output=True, check=False)  # fmt: skip
+    return done.returncode == 0
+
+
+@NEEDS_DOT
+def test_an_output_folder_that_is_a_mount_point_works(cli: RunCli, workdir: Path) -> None:
+    """A Docker volume: the folder cannot be renamed, so its contents are swapped."""
+    out = workdir / "out"
+    out.mkdir()
+    if not _mount_tmpfs(out):
+        pytest.skip("this machine lets no test mount a file system (needs root)")
+    try:
+        render_examples(cli, workdir)
+        source = workdir / "examples" / "klic.sl.yaml"
+        source.write_text(source.read_text("utf-8").replace("Klic je zaključen", "Konec"), "utf-8")
+        again = cli("render", "examples", "-o", "out", "--today", TODAY)
+        assert again.exit_code == 0, again.output
+        assert "Konec" in (out / "CS-CALL-003.md").read_text(encoding="utf-8")
+        assert os.path.ismount(out)
+    finally:
+        subprocess.run(["umount", str(out)], check=False)
