@@ -133,7 +133,7 @@ def plan(
     paths: Sequence[str], config: Config, options: CheckOptions, *, keep_models: bool = False
 ) -> Plan:
     """What checking `paths` takes: their files, and the source folder's for SOP ids."""
-    targets, others = split_sops(discover(paths), config.source, looks_like_sop)
+    targets, others = split_sops(discover(paths), paths, config.source, looks_like_sop)
     if not targets:
         skipped = f" ({len(others)} YAML files there are not SOPs)" if others else ""
         raise NoInputError(
@@ -194,11 +194,8 @@ def conclude(
 
 
 def _with_translation_sources(work: Plan, reports: Sequence[FileReport]) -> list[FileReport]:
-    """The reports, with the whole model of each translated source that was read for ids only.
-
-    Files of the source folder are read only for their ids and calls; a
-    translation being checked needs its source's structure and hash too.
-    """
+    """The reports, with the structure and hash of each SOP that a checked translation
+    names as its source (read again, whole, if it was read only for its ids)."""
     wanted = {
         r.refs.translation_of.id
         for r in reports[: len(work.targets)]
@@ -206,11 +203,15 @@ def _with_translation_sources(work: Plan, reports: Sequence[FileReport]) -> list
     }
     if not wanted:
         return list(reports)
+    from sopkit.translation import translation_key
+
     completed = []
     for job, report in zip(work.jobs, reports, strict=True):
         refs = report.refs
         if refs is not None and refs.translation is None and refs.id in wanted:
-            report = analyse(job._replace(full=True, rules=()))
+            sop = report.sop or analyse(job._replace(full=True, rules=(), keep_model=True)).sop
+            if sop is not None:
+                report = report._replace(refs=refs._replace(translation=translation_key(sop)))
         completed.append(report)
     return completed
 

@@ -48,15 +48,18 @@ def discover(paths: Iterable[str]) -> list[SourceFile]:
 
 def split_sops(
     files: Iterable[SourceFile],
+    given: Iterable[str],
     source: str | os.PathLike[str],
     looks_like_sop: Callable[[str], bool],
 ) -> tuple[list[SourceFile], list[SourceFile]]:
-    """(SOP files, other YAML files): every YAML file in the source folder is a SOP; one
-    outside it is a SOP only if it looks like one (workflows, configs are not)."""
+    """(SOP files, other YAML files). A file named on the command line outside the source
+    folder is a SOP only if it looks like one: a pre-commit hook names every changed
+    YAML file (workflows, configs). Files found in folders are all SOPs."""
+    named = {path for path in given if not os.path.isdir(path)}
     folder = os.path.join(os.path.realpath(source), "")
     sops, others = [], []
     for file in files:
-        if file.real.startswith(folder) or looks_like_sop(file.real):
+        if file.display not in named or file.real.startswith(folder) or looks_like_sop(file.real):
             sops.append(file)
         else:
             others.append(file)

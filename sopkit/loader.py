@@ -213,6 +213,9 @@ def load_file(real: str, display: str) -> Document:
 
 
 SOP_MARKS = frozenset({"sopkit", "id", "title", "department", "purpose", "steps"})
+_TOP_LEVEL_MARK = re.compile(
+    rb"""(?m)^["']?(?:sopkit|id|title|department|purpose|steps)["']?[ \t]*:"""
+)
 
 
 def looks_like_sop(real: str) -> bool:
@@ -223,8 +226,13 @@ def looks_like_sop(real: str) -> bool:
     Only a mapping with keys, none of them a required SOP field or `sopkit`, is not
     a SOP (workflows, compose files, manifests and tool configs); anything else is
     checked as one, so that an empty or broken SOP is reported, never skipped.
+    A top-level key at the start of a line settles it without parsing (a thousand
+    files outside the source folder must not be composed twice).
     """
-    document = load_file(real, real)
+    data = read_source(real)
+    if isinstance(data, Unreadable) or _TOP_LEVEL_MARK.search(data):
+        return True
+    document = load_bytes(data, real)
     root = document.root
     if not document.readable or root is None:
         return True

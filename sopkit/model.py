@@ -270,15 +270,19 @@ class SopRefs(NamedTuple):
     translation_of: Ref | None = None
     translated_from: Ref | None = None
     translation: TranslationKey | None = None
-    """The source's side of a translation check; None for a file read only for its ids."""
+    """Structure and translation hash: made for translations here, and for their sources
+    only when a run has translations (`checker`), since hashing every SOP costs."""
 
     @classmethod
     def of(cls, sop: Sop) -> SopRefs:
-        from sopkit.translation import translation_key  # a small module, imported late
+        key = None
+        if sop.translation_of is not None:
+            from sopkit.translation import translation_key  # a small module, imported late
 
+            key = translation_key(sop)
         return cls(
             sop.path, sop.id, sop.where.value("id"), sop.calls, sop.related,
-            sop.language, sop.translation_of, sop.translated_from, translation_key(sop),
+            sop.language, sop.translation_of, sop.translated_from, key,
         )  # fmt: skip
 
 

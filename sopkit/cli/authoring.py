@@ -50,8 +50,8 @@ def fmt(
     from sopkit.rules import RULES
 
     config = load_config(known_rules=RULES)
-    sources, others = split_sops(discover(default_paths(paths, config.source)), config.source,
-                                 looks_like_sop)  # fmt: skip
+    given = default_paths(paths, config.source)
+    sources, others = split_sops(discover(given), given, config.source, looks_like_sop)
     for other in others:
         _stderr(f"{other.display}: skipped: not a SOP (outside {shown(config.source)}, "
                 "no `id:`); left as it is")  # fmt: skip

@@ -200,8 +200,8 @@ def _index_pages(
     roles = context.role_pages(sops, repo)
     groups = context.index_groups(sops, repo)
     files["index.md"] = render_template(env, "index.md.j2", L=labels, groups=groups, roles=roles)
-    rows = context.glossary_rows(sops, repo)
-    files["glossary.md"] = render_template(env, "glossary.md.j2", L=labels, rows=rows)
+    entries = context.glossary_entries(sops, repo)
+    files["glossary.md"] = render_template(env, "glossary.md.j2", L=labels, entries=entries)
     for role in roles:
         files[role.file] = render_template(env, "role.md.j2", L=labels, role=role)
     return _Pages(files, roles)

@@ -31,6 +31,13 @@ class StepView(NamedTuple):  # a tuple: pages have many, and tuples are quick to
     details: Md | None
     directions: Md | None
     headline: Md  # the step's line, from the fields above: "**Text** — *role* · ..."
+    indent: Md  # what puts a line inside the step's list item (see `item_indent`)
+
+
+def item_indent(number: int) -> Md:
+    """Spaces that keep a line inside list item `number`: four at least, which
+    Python-Markdown needs, and the width of "N. ", which CommonMark (GitHub) needs."""
+    return Md(" " * max(4, len(str(number)) + 2))
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,7 @@ def sop_page(
                 md_block(node.details) if node.details else None,
                 _directions(sop, node.index, labels, repo),
                 _headline(kind, text, links, role, took, words),
+                item_indent(node.index + 1),
             )
         )
     return SopPage(
@@ -297,16 +305,20 @@ def index_groups(sops: Sequence[Digest], repo: Repository) -> list[tuple[Md, lis
 
 
 @dataclass(frozen=True)
-class GlossaryRow:
+class GlossaryEntry:
+    """One term, with each way it is defined and the SOPs that define it so."""
+
     anchor: str
     term: Md
-    definition: Md
-    defined_in: list[Md]
-    conflict: bool
+    definitions: list[tuple[Md, list[Md]]]
+
+    @property
+    def conflict(self) -> bool:
+        return len(self.definitions) > 1
 
 
-def glossary_rows(sops: Sequence[Digest], repo: Repository) -> list[GlossaryRow]:
-    """Every term of every SOP; differing definitions of one term are shown side by side."""
+def glossary_entries(sops: Sequence[Digest], repo: Repository) -> list[GlossaryEntry]:
+    """Every term of every SOP, once (one anchor each); its differing definitions below it."""
     by_term: dict[str, dict[str, list[Digest]]] = {}
     spelling: dict[str, str] = {}
     for sop in sops:
@@ -315,20 +327,15 @@ def glossary_rows(sops: Sequence[Digest], repo: Repository) -> list[GlossaryRow]
             spelling.setdefault(key, name)
             definition = " ".join(text.split())
             by_term.setdefault(key, {}).setdefault(definition, []).append(sop)
-    rows = []
+    entries = []
     for key in sorted(by_term, key=lambda k: sort_key(spelling[k], repo.language)):
-        definitions = by_term[key]
-        for definition, owners in sorted(definitions.items()):
-            rows.append(
-                GlossaryRow(
-                    anchor=term_anchor(spelling[key]),
-                    term=md_text(spelling[key]),
-                    definition=md_cell(definition),
-                    defined_in=[page_link(s.id, repo.titles) for s in owners],
-                    conflict=len(definitions) > 1,
-                )
-            )
-    return rows
+        definitions = [
+            (md_block(definition), [page_link(s.id, repo.titles) for s in owners])
+            for definition, owners in sorted(by_term[key].items())
+        ]
+        entries.append(GlossaryEntry(term_anchor(spelling[key]), md_text(spelling[key]),
+                                     definitions))  # fmt: skip
+    return entries
 
 
 class RoleDuty(NamedTuple):  # a tuple: a role page can have tens of thousands

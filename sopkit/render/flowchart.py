@@ -13,7 +13,7 @@ from typing import cast
 import graphviz
 
 from sopkit.model import KIND_NAMES, Decision, End, Node, Sop, Step, duration_of
-from sopkit.render.chartstyle import ChartStyle
+from sopkit.render.chartstyle import ChartStyle, font_stack
 from sopkit.render.escape import mermaid_text
 from sopkit.text import wrap
 
@@ -128,6 +128,7 @@ def _node_line(node: Node, style: ChartStyle) -> str:
 @functools.cache
 def _header(font: str, direction: str) -> tuple[str, ...]:
     """The statements every chart in this font and direction begins with."""
+    font = font_stack(font)
     chart = graphviz.Digraph()
     chart.attr(rankdir=direction, newrank="true", fontname=font,
                nodesep="0.3", ranksep="0.35", labelloc="t")  # fmt: skip

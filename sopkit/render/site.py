@@ -61,6 +61,9 @@ def place_figure(html: bytes, svg: bytes | None) -> bytes:
     return html.replace(FIGURE_SLOT.encode(), figure.encode(), 1)
 
 
+# A step's anchor moves onto its list item: a link to it lands on the numbered item, and
+# `:target` highlights the step, not an empty element before its text.
+_STEP_ANCHOR = re.compile(r'<li>(\s*(?:<p>)?)<a id="(step-\d+)"></a>')
 _IMAGE = re.compile(r"<img\b[^>]*>")
 _ATTRIBUTE = re.compile(r'\b(src|alt)="([^"]*)"')
 _EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
@@ -90,6 +93,7 @@ def _convert(markdown_text: str) -> tuple[str, str]:
     body = _external_images_as_links(body)
     toc = str(getattr(converter, "toc", ""))
     clean = nh3.clean(body, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
+    clean = _STEP_ANCHOR.sub(r'<li id="\2">\1', clean)
     return _html_links(clean), nh3.clean(toc, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
 
 

@@ -1,0 +1,260 @@
+"""The handbook as a new hire reads it: the numbered procedure is one list in the
+browser and on GitHub, every "go to step K" lands on step K, no page repeats an id.
+
+Pages are rendered from SOPs made here (a 20-step procedure, a term three SOPs
+define), opened in Debian's Chromium; the Markdown is read with markdown-it-py, a
+CommonMark parser like GitHub's.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from playwright.sync_api import Browser, sync_playwright
+from typer.testing import CliRunner
+
+from sopkit.cli import app
+from tests.conftest import TODAY
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+STEPS = 20
+
+
+def long_sop() -> str:
+    """Twenty numbered steps: details on every step, decisions that jump forward and back."""
+    lines = [
+        "id: LONG-20", "title: A long procedure", "department: Support",
+        "owner: O <o@example.com>", "purpose: Every step of a long procedure reads in order.",
+        "terms:", "  CSM: Customer success manager.", "steps:",
+    ]  # fmt: skip
+    for number in range(1, STEPS + 1):
+        node = f"s{number}"
+        if number == STEPS:
+            lines += [f"  - id: {node}", "    end: Done, the CSM is told"]
+        elif number % 5 == 0:
+            back = f"s{number - 3}"
+            lines += [f"  - id: {node}", f"    decision: Is check {number} passed?",
+                      "    details: |", f"      Look at the result of step {number - 1}.",
+                      "      It is written on two lines.",
+                      "    branches:", f'      "Yes": s{number + 1}',
+                      f'      "No": {back}']  # fmt: skip
+        else:
+            lines += [f"  - id: {node}", f"    step: Do thing number {number}",
+                      "    details: |", f"      How to do thing {number}, in detail.",
+                      "", "      - a list inside the step", "      - with two entries"]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def sop_with_term(sop_id: str, definition: str) -> str:
+    return (
+        f"id: {sop_id}\ntitle: Procedure {sop_id}\ndepartment: Support\nowner: O <o@example.com>\n"
+        f"purpose: Ask the CSM.\nterms:\n  CSM: {definition}\nsteps:\n"
+        "  - {id: ask, step: Ask the CSM}\n  - {id: done, end: Done}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def handbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("reading")
+    (work / "sops").mkdir()
+    (work / "sopkit.toml").write_text("", encoding="utf-8")
+    (work / "sops" / "long.yaml").write_text(long_sop(), encoding="utf-8")
+    for sop_id, definition in (("T-A", "Customer success manager."),
+                               ("T-B", "Customer success manager."),
+                               ("T-C", "Client service manager.")):  # fmt: skip
+        (work / "sops" / f"{sop_id}.yaml").write_text(sop_with_term(sop_id, definition), "utf-8")
+    cwd = Path.cwd()
+    os.chdir(work)
+    try:
+        result = CliRunner().invoke(app, ["render", "sops", "-o", "out", "--html", "--today",
+                                          TODAY], catch_exceptions=False)  # fmt: skip
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    return work / "out"
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def server(handbook: Path) -> Iterator[str]:
+    handler = functools.partial(_Quiet, directory=str(handbook / "site"))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: scripts/setup.sh installs it"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+PROCEDURE = """
+() => {
+  const heading = [...document.querySelectorAll('h2')].find(h => h.textContent === 'Procedure');
+  const lists = [];
+  for (let next = heading.nextElementSibling; next && next.tagName !== 'H2';
+       next = next.nextElementSibling) {
+    if (next.tagName === 'OL') lists.push(next);
+  }
+  return lists.map(ol => ({start: ol.start, items: [...ol.children].map(li => ({
+    id: li.id, value: li.value, text: li.innerText.split('\\n')[0]}))}));
+}
+"""
+
+
+def test_the_procedure_is_one_list_numbered_1_to_n(browser: Browser, server: str) -> None:
+    page = browser.new_page()
+    page.goto(server + "LONG-20.html")
+    lists = page.evaluate(PROCEDURE)
+    assert len(lists) == 1, [len(ol["items"]) for ol in lists]
+    (procedure,) = lists
+    # One list that starts at 1 and sets no number itself: the browser numbers it 1..N.
+    assert procedure["start"] == 1
+    assert {item["value"] for item in procedure["items"]} == {0}
+    assert [item["text"] for item in procedure["items"]][:2] == [
+        "Do thing number 1",
+        "Do thing number 2",
+    ]
+    assert [item["id"] for item in procedure["items"]] == [f"step-{n}" for n in range(1, STEPS + 1)]
+    page.close()
+
+
+def test_every_go_to_step_link_lands_on_that_numbered_step(browser: Browser, server: str) -> None:
+    page = browser.new_page()
+    page.goto(server + "LONG-20.html")
+    hrefs = page.eval_on_selector_all(
+        "main ol a[href^='#step-']", "links => links.map(a => a.getAttribute('href'))"
+    )
+    targets = sorted({int(href.removeprefix("#step-")) for href in hrefs})
+    assert len(targets) >= 6
+    for number in targets:
+        page.locator(f"main ol a[href='#step-{number}']").first.click()
+        landed = page.evaluate(
+            """() => { const t = document.querySelector(':target');
+                       const items = [...t.parentElement.children];
+                       return {tag: t.tagName, place: items.indexOf(t) + 1,
+                               background: getComputedStyle(t).backgroundColor}; }"""
+        )
+        assert landed["tag"] == "LI"
+        assert landed["place"] == number  # the list item the reader sees numbered K
+        assert landed["background"] == "rgb(255, 247, 214)"  # highlighted
+    page.close()
+
+
+def test_no_page_has_a_duplicate_id(browser: Browser, server: str, handbook: Path) -> None:
+    page = browser.new_page()
+    for html in sorted((handbook / "site").rglob("*.html")):
+        page.goto(server + html.relative_to(handbook / "site").as_posix())
+        repeated = page.evaluate(
+            """() => { const seen = {}; for (const e of document.querySelectorAll('[id]'))
+                         seen[e.id] = (seen[e.id] || 0) + 1;
+                       return Object.keys(seen).filter(id => seen[id] > 1); }"""
+        )
+        assert repeated == [], html.name
+    page.close()
+
+
+def test_the_glossary_has_one_entry_per_term_and_says_why_it_is_marked(
+    handbook: Path,
+) -> None:
+    glossary = (handbook / "glossary.md").read_text(encoding="utf-8")
+    assert glossary.count('<a id="term-csm"></a>') == 1
+    assert "**CSM** ⚠ *defined in more than one way" in glossary
+    assert re.search(r"- Client service manager\. \(\[Procedure T-C\]", glossary)
+    assert (
+        "- Customer success manager. ([A long procedure](LONG-20.md), [Procedure T-A](T-A.md), "
+        "[Procedure T-B](T-B.md))\n"
+    ) in glossary
+
+
+def _tokens(markdown: str) -> list[object]:
+    return list(MarkdownIt("commonmark").enable("table").parse(markdown))
+
+
+def test_the_markdown_procedure_is_one_list_on_github_too(handbook: Path) -> None:
+    text = (handbook / "LONG-20.md").read_text(encoding="utf-8")
+    procedure = text.split("## Procedure\n", 1)[1].split("\n## ", 1)[0]
+    tokens = _tokens(procedure)
+    kinds = [getattr(t, "type", "") for t in tokens]
+    assert kinds.count("ordered_list_open") == 1
+    depth, outside = 0, []
+    for token in tokens:
+        kind = getattr(token, "type", "")
+        if kind == "ordered_list_open":
+            depth += 1
+        elif kind == "ordered_list_close":
+            depth -= 1
+        elif kind == "paragraph_open" and depth == 0:
+            outside.append(token)
+    assert outside == []  # every detail and direction stays inside its step
+    items = [t for t in tokens if getattr(t, "type", "") == "list_item_open"
+             and getattr(t, "level", 0) == 1]  # fmt: skip
+    assert len(items) == STEPS
+
+
+def test_a_hundred_steps_keep_their_details_in_commonmark(tmp_path: Path) -> None:
+    """Step 100's marker is five characters wide: its details need five spaces."""
+    from sopkit.render.context import item_indent
+
+    assert [len(item_indent(n)) for n in (1, 9, 10, 99, 100)] == [4, 4, 4, 4, 5]
+    markdown = "".join(
+        f"{n}. Step {n}\n\n{item_indent(n)}Details of {n}.\n\n" for n in (98, 99, 100, 101)
+    )
+    tokens = _tokens(markdown)
+    assert [getattr(t, "type", "") for t in tokens].count("ordered_list_open") == 1
+
+
+CONTRAST = """
+(selector) => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05); };
+  const background = getComputedStyle(document.body).backgroundColor;
+  const element = document.querySelector(selector);
+  return ratio(getComputedStyle(element).color, background);
+}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_and_links_are_readable_in_light_and_dark(
+    browser: Browser, server: str, scheme: str, tmp_path: Path
+) -> None:
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(server + "LONG-20.html")
+    for selector in ("main p", "main ol li", "main a[href^='#step-']", "header.site a"):
+        assert page.evaluate(CONTRAST, selector) >= 4.5, (scheme, selector)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(17, 24, 39)") == (scheme == "dark")
+    chart = page.evaluate("getComputedStyle(document.querySelector('figure svg')).filter")
+    assert (chart != "none") == (scheme == "dark")  # the chart is inverted to stay legible
+    page.screenshot(path=str(tmp_path / f"sop-{scheme}.png"), full_page=True)
+    context.close()
+
+
+def test_flowchart_text_names_a_sans_serif_font_stack(handbook: Path) -> None:
+    svg = (handbook / "LONG-20.svg").read_text(encoding="utf-8")
+    families = set(re.findall(r'font-family="([^"]*)"', svg))
+    assert families == {"DejaVu Sans,Noto Sans,Arial,sans-serif"}
