@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from markdown_it import MarkdownIt
@@ -239,7 +240,7 @@ CONTRAST = """
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_text_and_links_are_readable_in_light_and_dark(
-    browser: Browser, server: str, scheme: str, tmp_path: Path
+    browser: Browser, server: str, scheme: Literal["light", "dark"], tmp_path: Path
 ) -> None:
     context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
     page = context.new_page()
