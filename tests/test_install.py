@@ -107,7 +107,9 @@ def test_an_installed_sopkit_does_everything_the_development_one_does(
     installed, expected = _tree(work / "handbook"), _tree(reference / "handbook")
     assert installed.keys() == expected.keys()
     assert [name for name in expected if installed[name] != expected[name]] == []
-    assert "Purpose" in (work / "handbook" / "CS-ESC-002.md").read_text(encoding="utf-8")
+    page = (work / "handbook" / "CS-ESC-002.md").read_text(encoding="utf-8")
+    assert "## Procedure" in page  # the labels shipped
+    assert "Expected time: 10 min" in page
 
     created = _run(sopkit, "new", "CS-NEW-001", "--title", "Calling back", "--department",
                    "Support", "--language", "el", cwd=work)  # fmt: skip

@@ -15,8 +15,10 @@ from typing import NamedTuple
 
 from sopkit.model import KIND_NAMES, Decision, End, Kpi, Sop, Step, duration_of
 from sopkit.render.collation import sort_key
+from sopkit.render.durations import compact
 from sopkit.render.escape import Md, md_block, md_cell, md_text, slug
 from sopkit.render.labels import labels_for
+from sopkit.render.summary import Summary, summary
 
 _new_tuple = tuple.__new__  # for the many small tuples of a handbook: no Python constructor
 
@@ -57,6 +59,7 @@ class SopPage:
     flowchart_image: str | None = None
     mermaid: Md | None = None
     sla: str | None = None
+    summary: Summary | None = None
 
 
 class NodeDigest(NamedTuple):
@@ -158,15 +161,14 @@ def _directions(sop: Sop, index: int, labels: Mapping[str, str], repo: Repositor
     parts: list[str] = []
     edges = sop.flow.edges[index]
     if isinstance(node, Decision):
-        choices = []
-        for number, edge in enumerate(e for e in edges if e.target is not None):
-            word = labels["if"] if number == 0 else labels["if"].lower()
-            go = labels["go_to"] if number == 0 else labels["step"].lower()
-            assert edge.target is not None
-            choices.append(
-                f"{word} *{md_text(edge.label or '')}* → {go} {_step_link(edge.target + 1)}"
-            )
-        return Md("; ".join(choices) + ".") if choices else None
+        # One answer a line, as sub-items: a decision reads differently from an action.
+        step = md_text(labels["step"].lower())
+        choices = [
+            f"- *{md_text(edge.label or '')}* → {step} {_step_link(edge.target + 1)}"
+            for edge in edges
+            if edge.target is not None
+        ]
+        return Md("\n".join(choices)) if choices else None
     if isinstance(node, End):
         return None
     if isinstance(node, Step) and node.sop is not None:
@@ -185,7 +187,7 @@ def sop_page(
 ) -> SopPage:
     labels = labels_for(sop.language or repo.language)
     words = markdown_labels(sop.language or repo.language)
-    role_names = {role.id: md_text(role.description) for role in sop.roles}
+    language = sop.language or repo.language
     link_terms = _TermLinker(sop)
     steps = []
     for node in sop.nodes:
@@ -193,9 +195,8 @@ def sop_page(
         kind = KIND_NAMES[node.kind]
         text = md_text(node.text)
         links = link_terms(node.text)
-        role = (role_names.get(node.role) or md_text(node.role)) if node.role else None
-        # A duration's text is its compact form (`1h30m`): nothing in it to escape.
-        took = Md(duration.text) if duration else None
+        role = md_text(node.role) if node.role else None  # its short name: the role's id
+        took = md_text(compact(duration.seconds, labels, language)) if duration else None
         steps.append(
             StepView(
                 node.index + 1,
@@ -234,6 +235,7 @@ def sop_page(
         flowchart_image=flowchart_image,
         mermaid=Md(mermaid) if mermaid is not None else None,
         sla=sop.sla.text if sop.sla else None,
+        summary=summary(sop, labels, language, repo.today),
     )
 
 
@@ -241,7 +243,12 @@ def _headline(
     kind: str, text: Md, links: Md | None, role: Md | None, took: Md | None, words: Mapping[str, Md]
 ) -> Md:
     """A step's line in the procedure: **Text** — *role* · Duration: 10m (→ glossary links)."""
-    line = f"**{words['outcome']}:** **{text}**" if kind == "end" else f"**{text}**"
+    if kind == "end":
+        line = f"**{words['outcome']}:** **{text}**"
+    elif kind == "decision":
+        line = f"◇ **{text}**"
+    else:
+        line = f"**{text}**"
     if role:
         line += f" — *{role}*"
     if took:

@@ -34,6 +34,7 @@ _ATTRIBUTES = {
     "a": {"href", "hreflang", "id", "title", "class"},
     **{f"h{n}": {"id"} for n in range(1, 7)},
     "div": {"class"},
+    "p": {"class"},
 }
 _MD_LINK = re.compile(r'href="(?![a-z]+:|#)([^"#]*?)\.md(#[^"]*)?"')
 # sop.md.j2 marks its flowchart image with this comment. A SOP cannot write it: every
@@ -61,6 +62,9 @@ def place_figure(html: bytes, svg: bytes | None) -> bytes:
     return html.replace(FIGURE_SLOT.encode(), figure.encode(), 1)
 
 
+# The summary line of a SOP's page (sop.md.j2 marks it) gets a class: its role names
+# become chips. A SOP cannot write the mark, as it cannot write the flowchart's.
+_SUMMARY = re.compile(r"<!-- sopkit:summary -->\n([^\n]+)\n")
 # A step's anchor moves onto its list item: a link to it lands on the numbered item, and
 # `:target` highlights the step, not an empty element before its text.
 _STEP_ANCHOR = re.compile(r'<li>(\s*(?:<p>)?)<a id="(step-\d+)"></a>')
@@ -89,7 +93,8 @@ def _convert(markdown_text: str) -> tuple[str, str]:
         extensions=["tables", "attr_list", "toc"],
         extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}},
     )
-    body = converter.convert(_FIGURE_IMAGE.sub(FIGURE_SLOT, markdown_text, count=1))
+    marked = _SUMMARY.sub(r"\1\n{: .summary }\n", markdown_text, count=1)
+    body = converter.convert(_FIGURE_IMAGE.sub(FIGURE_SLOT, marked, count=1))
     body = _external_images_as_links(body)
     toc = str(getattr(converter, "toc", ""))
     clean = nh3.clean(body, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
