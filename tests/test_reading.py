@@ -50,7 +50,8 @@ def long_sop() -> str:
                       f'      "No": {back}']  # fmt: skip
         else:
             lines += [f"  - id: {node}", f"    step: Do thing number {number}",
-                      "    details: |", f"      How to do thing {number}, in detail.",
+                      "    duration: 5m", "    details: |",
+                      f"      How to do thing {number}, in detail.",
                       "", "      - a list inside the step", "      - with two entries"]  # fmt: skip
     return "\n".join(lines) + "\n"
 
@@ -63,12 +64,26 @@ def sop_with_term(sop_id: str, definition: str) -> str:
     )
 
 
+GREEK = """\
+id: EL-1
+title: Επιστροφή χρημάτων
+department: Εξυπηρέτηση
+owner: Ελένη <eleni@example.com>
+language: el
+purpose: Ο πελάτης παίρνει πίσω τα χρήματά του.
+steps:
+  - {id: check, step: Ελέγξτε την πληρωμή, duration: 2m}
+  - {id: done, end: Τα χρήματα επεστράφησαν}
+"""
+
+
 @pytest.fixture(scope="module")
 def handbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("reading")
     (work / "sops").mkdir()
     (work / "sopkit.toml").write_text("", encoding="utf-8")
     (work / "sops" / "long.yaml").write_text(long_sop(), encoding="utf-8")
+    (work / "sops" / "greek.yaml").write_text(GREEK, encoding="utf-8")
     for sop_id, definition in (("T-A", "Customer success manager."),
                                ("T-B", "Customer success manager."),
                                ("T-C", "Client service manager.")):  # fmt: skip
@@ -131,8 +146,8 @@ def test_the_procedure_is_one_list_numbered_1_to_n(browser: Browser, server: str
     assert procedure["start"] == 1
     assert {item["value"] for item in procedure["items"]} == {0}
     assert [item["text"] for item in procedure["items"]][:2] == [
-        "Do thing number 1",
-        "Do thing number 2",
+        "Do thing number 1 · Expected time: 5 min",
+        "Do thing number 2 · Expected time: 5 min",
     ]
     assert [item["id"] for item in procedure["items"]] == [f"step-{n}" for n in range(1, STEPS + 1)]
     page.close()
@@ -259,3 +274,94 @@ def test_flowchart_text_names_a_sans_serif_font_stack(handbook: Path) -> None:
     svg = (handbook / "LONG-20.svg").read_text(encoding="utf-8")
     families = set(re.findall(r'font-family="([^"]*)"', svg))
     assert families == {"DejaVu Sans,Noto Sans,Arial,sans-serif"}
+
+
+TEXT_SIZES = """
+() => [...document.querySelectorAll('figure.flowchart svg text')].map(t =>
+  parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_flowchart_text_is_never_shrunk_below_12_css_pixels(
+    browser: Browser, server: str, width: int, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(server + "LONG-20.html")
+    sizes = page.evaluate(TEXT_SIZES)
+    assert len(sizes) > STEPS
+    assert min(sizes) >= 12, min(sizes)
+    sideways = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert sideways <= 0  # the chart scrolls in its frame, not the page
+    page.screenshot(path=str(tmp_path / f"chart-{width}.png"))
+    context.close()
+
+
+def test_every_node_shows_its_step_number_and_the_legend_explains_shapes(
+    browser: Browser, server: str
+) -> None:
+    page = browser.new_page()
+    page.goto(server + "LONG-20.html")
+    labels = page.evaluate(
+        """() => [...document.querySelectorAll('figure.flowchart svg g.node')]
+              .map(g => [...g.querySelectorAll('text')].map(t => t.textContent).join(' '))
+              .filter(text => text.trim())"""
+    )
+    numbers = sorted(int(label.split(".")[0]) for label in labels)
+    assert numbers == list(range(1, STEPS + 1))
+    legend = page.locator("p.legend").inner_text()
+    assert "◇ a decision" in legend
+    assert "double border follows another procedure" in legend
+    page.close()
+
+
+def test_the_full_size_view_opens_and_closes_with_the_keyboard(
+    browser: Browser, server: str, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "LONG-20.html")
+    button = page.locator("figure.flowchart button.zoom")
+    button.focus()
+    page.keyboard.press("Enter")
+    viewer = page.locator("dialog.chart-viewer[open]")
+    viewer.wait_for()
+    assert viewer.locator("svg text").count() > STEPS
+    page.keyboard.press("+")
+    assert float(viewer.get_attribute("data-scale") or "0") > 1
+    page.screenshot(path=str(tmp_path / "full-size.png"))
+    page.keyboard.press("Escape")
+    assert page.locator("dialog.chart-viewer").count() == 0
+    assert page.evaluate("document.activeElement.className") == "zoom"  # focus returns
+    page.close()
+
+
+def test_the_page_starts_with_what_a_reader_needs(browser: Browser, server: str) -> None:
+    page = browser.new_page()
+    page.goto(server + "LONG-20.html")
+    summary = page.locator("p.summary")
+    assert summary.locator("a[href='mailto:o@example.com']").inner_text() == "O"
+    assert "Time: about 1 hour" in summary.inner_text()
+    assert page.locator("table").count() == 0  # no metadata table with an empty header row
+    first_decision = page.locator("#step-5").inner_text()
+    assert first_decision.startswith("◇ Is check 5 passed?")
+    assert page.locator("#step-5 ul li").count() == 2  # the answers, as sub-items
+    page.close()
+
+
+def test_a_greek_page_speaks_greek_in_its_chrome_and_durations(
+    browser: Browser, server: str, handbook: Path
+) -> None:
+    greek = handbook / "site" / "EL-1.html"
+    assert greek.is_file()
+    page = browser.new_page()
+    page.goto(server + "EL-1.html")
+    header = page.locator("header.site").inner_text()
+    assert "Γλωσσάριο" in header
+    assert "Εκτύπωση" in header
+    assert page.locator("#search").get_attribute("placeholder") == "Αναζήτηση…"
+    assert "Αναμενόμενος χρόνος: 2 λεπτά" in page.locator("#step-1").inner_text()
+    assert "⤢ Πλήρες μέγεθος" in page.locator("button.zoom").inner_text()
+    page.close()

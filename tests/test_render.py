@@ -142,7 +142,7 @@ def test_mermaid_needs_no_graphviz(cli: RunCli, workdir: Path) -> None:
     out = render_examples(cli, workdir, "out", "--flowchart", "mermaid")
     page = (out / "CS-ESC-001.md").read_text(encoding="utf-8")
     assert "```mermaid\nflowchart TD" in page
-    assert 'n3{"Is the customer a VIP or is the SLA at risk?"}' in page
+    assert 'n3{"4. Is the customer a VIP or is the SLA at risk?"}' in page
     assert not any(name.endswith((".svg", ".dot")) for name in tree(out))
 
 
@@ -207,7 +207,7 @@ def test_user_text_is_never_code(cli: RunCli, write: WriteFile, flowchart: str) 
         assert "<script" not in raw_svg
     else:
         assert '-->|"#quot;#93;; x #91;"| n2' in page
-        assert 'n1{"Is it #quot;end#quot; #91;or#93; #40;not#41;?"}' in page
+        assert 'n1{"2. Is it #quot;end#quot; #91;or#93; #40;not#41;?"}' in page
 
 
 @NEEDS_DOT

@@ -109,7 +109,9 @@ def _attributes_after_label(kind: str, linked: bool) -> str:
 def _node_line(node: Node, style: ChartStyle) -> str:
     """A node's statement, as `Digraph.node` would write it (names `n<index>` need no quotes)."""
     duration = duration_of(node)
-    label = quote_escaped(_label(node.text, f"({duration.text})" if duration else None))
+    # The step's number, as the numbered procedure below the chart says it.
+    text = f"{node.index + 1}. {node.text}"
+    label = quote_escaped(_label(text, f"({duration.text})" if duration else None))
     tooltip = quote_escaped(graphviz.escape(node.id or node.text))
     if isinstance(node, Step) and node.sop is not None:
         href = _quote(f"{graphviz.escape(node.sop.id)}{style.link_suffix}")
@@ -194,7 +196,7 @@ def to_mermaid(sop: Sop, style: ChartStyle) -> str:
     lines.append('  start((" "))')
     for node in sop.nodes:
         duration = duration_of(node)
-        text = mermaid_text(node.text) + (
+        text = mermaid_text(f"{node.index + 1}. {node.text}") + (
             f"<br>({mermaid_text(duration.text)})" if duration else ""
         )
         if isinstance(node, Decision):

@@ -62,9 +62,10 @@ def place_figure(html: bytes, svg: bytes | None) -> bytes:
     return html.replace(FIGURE_SLOT.encode(), figure.encode(), 1)
 
 
-# The summary line of a SOP's page (sop.md.j2 marks it) gets a class: its role names
-# become chips. A SOP cannot write the mark, as it cannot write the flowchart's.
-_SUMMARY = re.compile(r"<!-- sopkit:summary -->\n([^\n]+)\n")
+# The summary line and the chart's legend on a SOP's page (sop.md.j2 marks them) get a
+# class: the summary's role names become chips. A SOP cannot write the marks (every `<`
+# of its text is escaped), as it cannot write the flowchart's.
+_MARKED = re.compile(r"<!-- sopkit:(summary|legend) -->\n([^\n]+)\n")
 # A step's anchor moves onto its list item: a link to it lands on the numbered item, and
 # `:target` highlights the step, not an empty element before its text.
 _STEP_ANCHOR = re.compile(r'<li>(\s*(?:<p>)?)<a id="(step-\d+)"></a>')
@@ -93,7 +94,7 @@ def _convert(markdown_text: str) -> tuple[str, str]:
         extensions=["tables", "attr_list", "toc"],
         extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}},
     )
-    marked = _SUMMARY.sub(r"\1\n{: .summary }\n", markdown_text, count=1)
+    marked = _MARKED.sub(r"\2\n{: .\1 }\n", markdown_text, count=2)
     body = converter.convert(_FIGURE_IMAGE.sub(FIGURE_SLOT, marked, count=1))
     body = _external_images_as_links(body)
     toc = str(getattr(converter, "toc", ""))
@@ -135,7 +136,7 @@ def sop_html(env: Environment, sop: Sop, page_markdown: bytes, repo: Repository)
     overdue = bool(sop.review_by and repo.today > sop.review_by)
     language = sop.language or repo.language
     page = Page(f"{sop.id}.html", "sop.html.j2", sop.title, language, body, toc, overdue)
-    return _page_html(env, page, labels_for(repo.language))
+    return _page_html(env, page, labels_for(language))  # the chrome speaks the page's language
 
 
 def fold(text: str) -> str:
@@ -198,7 +199,7 @@ def handbook_html(
             page = Page(f"{stem}.html", "page.html.j2", title, repo.language, body)
         files[page.file] = _page_html(env, page, labels)
     assets = resources.files("sopkit.templates").joinpath("assets")
-    for asset in ("style.css", "search.js"):
+    for asset in ("style.css", "search.js", "chart.js"):
         files[f"assets/{asset}"] = assets.joinpath(asset).read_bytes()
     index = search_index(sops, repo.role_pages)
     payload = json.dumps(index, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
