@@ -21,7 +21,7 @@ from pathlib import Path
 from sopkit.build import build_sop
 from sopkit.loader import load_bytes
 from sopkit.model import Sop
-from sopkit.render import context
+from sopkit.render import context, overviews
 from sopkit.render.assemble import _index_pages
 from sopkit.render.chartstyle import ChartStyle
 from sopkit.render.flowchart import to_dot
@@ -46,7 +46,7 @@ def main() -> None:
         titles={d.id: d.title for d in digests},
         today=TODAY,
         language="en",
-        role_pages=context.role_files(digests),
+        role_pages=overviews.role_files(digests),
     )
     env = environment(None)
     pages = [context.sop_page(sop, repo, f"{sop.id}.svg") for sop in sops]

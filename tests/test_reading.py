@@ -333,7 +333,7 @@ def test_the_full_size_view_opens_and_closes_with_the_keyboard(
     assert float(viewer.get_attribute("data-scale") or "0") > 1
     page.screenshot(path=str(tmp_path / "full-size.png"))
     page.keyboard.press("Escape")
-    assert page.locator("dialog.chart-viewer").count() == 0
+    page.locator("dialog.chart-viewer").wait_for(state="detached", timeout=5000)
     assert page.evaluate("document.activeElement.className") == "zoom"  # focus returns
     page.close()
 
@@ -365,3 +365,55 @@ def test_a_greek_page_speaks_greek_in_its_chrome_and_durations(
     assert "Αναμενόμενος χρόνος: 2 λεπτά" in page.locator("#step-1").inner_text()
     assert "⤢ Πλήρες μέγεθος" in page.locator("button.zoom").inner_text()
     page.close()
+
+
+def test_the_index_helps_choose_and_fits_a_phone(browser: Browser, server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(server + "index.html")
+    entry = page.locator("main li", has=page.locator("a[href='LONG-20.html']"))
+    text = entry.inner_text()
+    assert "Every step of a long procedure reads in order." in text  # the purpose
+    assert f"{STEPS} steps" in text
+    assert "about 1 hour" in text
+    assert "Owner: O" in text
+    sideways = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert sideways <= 0
+    unbroken = page.evaluate(
+        """() => [...document.querySelectorAll('main li code, main .nowrap')].every(e => {
+             const r = e.getClientRects(); return r.length === 1; })"""
+    )
+    assert unbroken  # ids and dates on one line each
+    context.close()
+
+
+def test_a_called_sop_says_who_calls_it(tmp_path: Path) -> None:
+    (tmp_path / "sops").mkdir()
+    (tmp_path / "sopkit.toml").write_text("", encoding="utf-8")
+    (tmp_path / "sops" / "a.yaml").write_text(
+        "id: A-1\ntitle: Calling\ndepartment: D\npurpose: P.\nowner: O <o@example.com>\n"
+        "roles: {agent: Tier-1 agent}\nsteps:\n"
+        "  - {id: call, step: Follow B, sop: B-1, role: agent}\n  - {id: done, end: Done}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "sops" / "b.yaml").write_text(
+        "id: B-1\ntitle: Called\ndepartment: D\npurpose: P.\nowner: O <o@example.com>\n"
+        "roles: {agent: Tier-1 agent}\nsteps:\n"
+        "  - {id: do, step: Do it, role: agent}\n  - {id: done, end: Done}\n",
+        encoding="utf-8",
+    )
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(app, ["render", "--flowchart", "mermaid", "--today", TODAY])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    called = (tmp_path / "handbook" / "B-1.md").read_text(encoding="utf-8")
+    assert "## Called from\n\n- [Calling](A-1.md)\n" in called
+    role = (tmp_path / "handbook" / "roles" / "agent.md").read_text(encoding="utf-8")
+    assert role.startswith("# Tier-1 agent\n")
+    assert "### [Called](../B-1.md)\n\n- Step [1](../B-1.md#step-1): Do it\n" in role
+    assert "### [Calling](../A-1.md)\n\n- Step [1](../A-1.md#step-1): Follow B\n" in role

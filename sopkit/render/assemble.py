@@ -21,7 +21,7 @@ from jinja2 import Environment
 from sopkit import checker
 from sopkit.checker import CheckOptions, FileReport
 from sopkit.config import Config
-from sopkit.render import context, graphviz_run, output, shards
+from sopkit.render import context, graphviz_run, output, overviews, shards
 from sopkit.render.charts import Graphviz, previous_layouts, write_images
 from sopkit.render.graphviz_run import Images, LayoutFailure
 from sopkit.render.handbook import Progress, RenderOptions, RenderResult, inputs_key
@@ -135,7 +135,8 @@ def _publish(
         titles={d.id: d.title for d in digests},
         today=options.today,
         language=options.language,
-        role_pages=context.role_files(digests),
+        role_pages=overviews.role_files(digests),
+        callers=overviews.callers(digests),
     )
     staging = None if options.check_only else output.Staging(options.out)
     try:
@@ -188,7 +189,7 @@ def _publish(
 
 class _Pages(NamedTuple):
     files: dict[str, bytes]
-    roles: list[context.RolePage]
+    roles: list[overviews.RolePage]
 
 
 def _index_pages(
@@ -197,10 +198,10 @@ def _index_pages(
     """The pages about all SOPs: the index, the glossary and a page per role."""
     files: dict[str, bytes] = {}
     labels = context.markdown_labels(repo.language)
-    roles = context.role_pages(sops, repo)
-    groups = context.index_groups(sops, repo)
+    roles = overviews.role_pages(sops, repo)
+    groups = overviews.index_groups(sops, repo)
     files["index.md"] = render_template(env, "index.md.j2", L=labels, groups=groups, roles=roles)
-    entries = context.glossary_entries(sops, repo)
+    entries = overviews.glossary_entries(sops, repo)
     files["glossary.md"] = render_template(env, "glossary.md.j2", L=labels, entries=entries)
     for role in roles:
         files[role.file] = render_template(env, "role.md.j2", L=labels, role=role)

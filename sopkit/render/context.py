@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from sopkit.model import KIND_NAMES, Decision, End, Kpi, Sop, Step, duration_of
-from sopkit.render.collation import sort_key
+from sopkit import graph
+from sopkit.model import KIND_NAMES, Decision, End, Kpi, Sop, Step, duration_of, seconds_of
 from sopkit.render.durations import compact
 from sopkit.render.escape import Md, md_block, md_cell, md_text, slug
 from sopkit.render.labels import labels_for
-from sopkit.render.summary import Summary, summary
+from sopkit.render.summary import Summary, first_sentence, summary
 
 _new_tuple = tuple.__new__  # for the many small tuples of a handbook: no Python constructor
 
@@ -60,6 +60,7 @@ class SopPage:
     mermaid: Md | None = None
     sla: str | None = None
     summary: Summary | None = None
+    called_from: list[Md] = field(default_factory=list)
 
 
 class NodeDigest(NamedTuple):
@@ -83,9 +84,13 @@ class Digest(NamedTuple):
     terms: tuple[tuple[str, str], ...]
     roles: tuple[tuple[str, str], ...]
     nodes: tuple[NodeDigest, ...]
+    lede: str = ""  # the purpose's first sentence
+    seconds: int = 0  # the expected time: the longest path's
+    calls: tuple[str, ...] = ()  # the SOPs its `sop:` steps follow
 
 
 def digest_of(sop: Sop) -> Digest:
+    longest = graph.longest_path(sop.flow, lambda index: seconds_of(sop.nodes[index]))
     return Digest(
         sop.id,
         sop.title,
@@ -96,6 +101,9 @@ def digest_of(sop: Sop) -> Digest:
         tuple((t.name, t.definition) for t in sop.terms),
         tuple((r.id, r.description) for r in sop.roles),
         tuple(_new_tuple(NodeDigest, (n.index + 1, n.text, n.role)) for n in sop.nodes),
+        first_sentence(sop.purpose),
+        longest or 0,
+        tuple(dict.fromkeys(ref.id for ref in sop.calls)),
     )
 
 
@@ -107,6 +115,8 @@ class Repository:
     today: date
     language: str
     role_pages: Mapping[str, str] = field(default_factory=dict)
+    callers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """SOP id -> the SOPs whose `sop:` steps follow it, for "Called from"."""
 
 
 @functools.cache
@@ -236,6 +246,7 @@ def sop_page(
         mermaid=Md(mermaid) if mermaid is not None else None,
         sla=sop.sla.text if sop.sla else None,
         summary=summary(sop, labels, language, repo.today),
+        called_from=[page_link(caller, repo.titles) for caller in repo.callers.get(sop.id, ())],
     )
 
 
@@ -281,135 +292,3 @@ def _meta(sop: Sop, labels: Mapping[str, str], repo: Repository) -> list[tuple[s
     if sop.sla:
         rows.append((labels["sla"], md_cell(sop.sla.text)))
     return rows
-
-
-@dataclass(frozen=True)
-class IndexEntry:
-    link: Md
-    sop_id: str
-    owner: Md
-    review: Md
-
-
-def index_groups(sops: Sequence[Digest], repo: Repository) -> list[tuple[Md, list[IndexEntry]]]:
-    """SOPs by department, both sorted the way the handbook's language sorts."""
-    labels = labels_for(repo.language)
-    departments: dict[str, list[Digest]] = {}
-    for sop in sops:
-        departments.setdefault(sop.department, []).append(sop)
-    groups = []
-    for name in sorted(departments, key=lambda d: sort_key(d, repo.language)):
-        members = sorted(departments[name], key=lambda s: sort_key(s.title, repo.language))
-        entries = []
-        for sop in members:
-            review = Md(sop.review_by.isoformat() if sop.review_by else "—")
-            if sop.review_by and repo.today > sop.review_by:
-                review = Md(f"{review} ⚠ *{labels['overdue']}*")
-            owner = md_cell(sop.owner) if sop.owner else Md(f"*{labels['no_owner']}*")
-            entries.append(IndexEntry(page_link(sop.id, repo.titles), sop.id, owner, review))
-        groups.append((md_text(name), entries))
-    return groups
-
-
-@dataclass(frozen=True)
-class GlossaryEntry:
-    """One term, with each way it is defined and the SOPs that define it so."""
-
-    anchor: str
-    term: Md
-    definitions: list[tuple[Md, list[Md]]]
-
-    @property
-    def conflict(self) -> bool:
-        return len(self.definitions) > 1
-
-
-def glossary_entries(sops: Sequence[Digest], repo: Repository) -> list[GlossaryEntry]:
-    """Every term of every SOP, once (one anchor each); its differing definitions below it."""
-    by_term: dict[str, dict[str, list[Digest]]] = {}
-    spelling: dict[str, str] = {}
-    for sop in sops:
-        for name, text in sop.terms:
-            key = name.casefold()
-            spelling.setdefault(key, name)
-            definition = " ".join(text.split())
-            by_term.setdefault(key, {}).setdefault(definition, []).append(sop)
-    entries = []
-    for key in sorted(by_term, key=lambda k: sort_key(spelling[k], repo.language)):
-        definitions = [
-            (md_block(definition), [page_link(s.id, repo.titles) for s in owners])
-            for definition, owners in sorted(by_term[key].items())
-        ]
-        entries.append(GlossaryEntry(term_anchor(spelling[key]), md_text(spelling[key]),
-                                     definitions))  # fmt: skip
-    return entries
-
-
-class RoleDuty(NamedTuple):  # a tuple: a role page can have tens of thousands
-    procedure: Md
-    step: Md
-    text: Md
-    sop_id: str = ""
-    sop_title: str = ""
-    number: int = 0
-    plain: str = ""  # the step's own words, for pages that escape for themselves (HTML)
-
-
-@dataclass(frozen=True)
-class RolePage:
-    role_id: str
-    file: str
-    title: Md
-    descriptions: list[Md]
-    duties: list[RoleDuty]
-    plain_descriptions: list[str] = field(default_factory=list)
-
-
-def role_pages(sops: Sequence[Digest], repo: Repository) -> list[RolePage]:
-    """A page per role id: every step that role performs, across all SOPs."""
-    descriptions: dict[str, list[str]] = {}
-    duties: dict[str, list[RoleDuty]] = {}
-    for sop in sorted(sops, key=lambda s: sort_key(s.title, repo.language)):
-        for role_id, description in sop.roles:
-            known = descriptions.setdefault(role_id, [])
-            if description not in known:
-                known.append(description)
-        procedure = page_link(sop.id, repo.titles, "../")
-        page = f"../{sop.id}.md#step-"
-        for node in sop.nodes:
-            if node.role:
-                number, text = node.number, node.text
-                # tuple.__new__: RoleDuty's own constructor is a Python function, and the
-                # role pages of a large handbook have tens of thousands of rows.
-                row = (procedure, Md(f"[{number}]({page}{number})"), md_text(text), sop.id,
-                       sop.title, number, text)  # fmt: skip
-                duties.setdefault(node.role, []).append(_new_tuple(RoleDuty, row))
-    pages = []
-    for role_id in sorted(set(descriptions) | set(duties), key=lambda r: sort_key(r)):
-        pages.append(
-            RolePage(
-                role_id=role_id,
-                file=repo.role_pages.get(role_id, f"roles/{slug(role_id)}.md"),
-                title=md_text(role_id),
-                descriptions=[md_text(d) for d in descriptions.get(role_id, [])],
-                duties=duties.get(role_id, []),
-                plain_descriptions=descriptions.get(role_id, []),
-            )
-        )
-    return pages
-
-
-def role_files(sops: Sequence[Digest]) -> dict[str, str]:
-    """Role id -> its page, with distinct file names even when slugs collide."""
-    files: dict[str, str] = {}
-    used: set[str] = set()
-    ids = sorted({role_id for s in sops for role_id, _ in s.roles}
-                 | {n.role for s in sops for n in s.nodes if n.role})  # fmt: skip
-    for role_id in ids:
-        base = slug(role_id)
-        name, counter = base, 2
-        while name in used:
-            name, counter = f"{base}-{counter}", counter + 1
-        used.add(name)
-        files[role_id] = f"roles/{name}.md"
-    return files

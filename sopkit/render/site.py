@@ -24,8 +24,9 @@ from markupsafe import Markup
 
 from sopkit.model import Sop
 from sopkit.render.collation import sort_key
-from sopkit.render.context import Digest, Repository, RolePage, term_anchor
+from sopkit.render.context import Digest, Repository, term_anchor
 from sopkit.render.labels import labels_for
+from sopkit.render.overviews import RolePage
 from sopkit.render.templates import render_template, template_loader
 
 _TAGS = nh3.ALLOWED_TAGS | {"a"}
@@ -35,6 +36,7 @@ _ATTRIBUTES = {
     **{f"h{n}": {"id"} for n in range(1, 7)},
     "div": {"class"},
     "p": {"class"},
+    "span": {"class"},
 }
 _MD_LINK = re.compile(r'href="(?![a-z]+:|#)([^"#]*?)\.md(#[^"]*)?"')
 # sop.md.j2 marks its flowchart image with this comment. A SOP cannot write it: every
@@ -181,7 +183,7 @@ def handbook_html(
     roles = {role.file: role for role in role_pages}
     for role in roles.values():  # sopkit's own tables: straight to HTML, escaped by Jinja
         file = role.file.removesuffix(".md") + ".html"
-        page = Page(file, "role.html.j2", f"{labels['role']}: {role.role_id}", repo.language, "")
+        page = Page(file, "role.html.j2", role.plain_title, repo.language, "")
         files[file] = _page_html(env, page, labels, role=role)
     for name in sorted(pages):
         if not name.endswith(".md") or name in roles:
