@@ -77,6 +77,44 @@ steps:
 """
 
 
+SEARCHED = {
+    "incident.yaml": """\
+id: INC-1
+title: Major incident response
+department: Operations
+owner: O <o@example.com>
+purpose: The IC leads every major incident.
+terms:
+  IC: Incident Commander, who decides and speaks for the response.
+steps:
+  - {id: page, step: Page the IC on call}
+  - {id: done, end: Incident closed}
+""",
+    "klic.yaml": """\
+id: SL-KLIC
+title: Sprejem klica
+department: Podpora
+owner: O <o@example.com>
+language: sl
+purpose: Vsak klic dobi odgovor.
+steps:
+  - {id: greet, step: Pozdravite stranko ob klicu}
+  - {id: done, end: Klic je zaključen}
+""",
+    "paraponа.yaml": """\
+id: EL-PAR
+title: Διαχείριση παραπόνου
+department: Εξυπηρέτηση
+owner: O <o@example.com>
+language: el
+purpose: Κάθε παράπονο καταγράφεται.
+steps:
+  - {id: log, step: Καταγράψτε το παράπονο του πελάτη}
+  - {id: done, end: Το παράπονο έκλεισε}
+""",
+}
+
+
 @pytest.fixture(scope="module")
 def handbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("reading")
@@ -84,6 +122,8 @@ def handbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (work / "sopkit.toml").write_text("", encoding="utf-8")
     (work / "sops" / "long.yaml").write_text(long_sop(), encoding="utf-8")
     (work / "sops" / "greek.yaml").write_text(GREEK, encoding="utf-8")
+    for name, text in SEARCHED.items():
+        (work / "sops" / name).write_text(text, encoding="utf-8")
     for sop_id, definition in (("T-A", "Customer success manager."),
                                ("T-B", "Customer success manager."),
                                ("T-C", "Client service manager.")):  # fmt: skip
@@ -417,3 +457,64 @@ def test_a_called_sop_says_who_calls_it(tmp_path: Path) -> None:
     assert role.startswith("# Tier-1 agent\n")
     assert "### [Called](../B-1.md)\n\n- Step [1](../B-1.md#step-1): Do it\n" in role
     assert "### [Calling](../A-1.md)\n\n- Step [1](../A-1.md#step-1): Follow B\n" in role
+
+
+SEARCH_RESULTS = """
+() => [...document.querySelectorAll('#results > li.group')].map(group => ({
+  title: group.querySelector(':scope > a').textContent,
+  hits: [...group.querySelectorAll(':scope > ol a')].map(a => ({kind: a.className, text: a.textContent,
+                                                       marked: a.querySelector('mark')?.textContent}))
+}))
+"""
+
+
+def _search(browser: Browser, server: str, query: str) -> tuple[list[dict[str, object]], str]:
+    page = browser.new_page()
+    page.goto(server + "index.html")
+    page.fill("#search", query)
+    page.locator("#results li").first.wait_for()
+    results = page.evaluate(SEARCH_RESULTS)
+    count = page.locator("#results li.count")
+    said = count.inner_text() if count.count() else ""
+    page.close()
+    return results, said
+
+
+def test_search_ranks_whole_words_before_parts_of_words(browser: Browser, server: str) -> None:
+    results, _ = _search(browser, server, "IC")
+    assert results[0]["title"] == "Major incident response"  # "IC" is a whole word there
+    kinds = [hit["kind"] for hit in results[0]["hits"]]
+    assert kinds[0] == "term"  # the definition of IC, before the step that names it
+    assert "step" in kinds
+    later = [group["title"] for group in results[1:]]
+    assert "Sprejem klica" in later  # "klic" holds "ic" inside a word: it comes last
+
+
+def test_search_in_greek_without_accents_puts_titles_first(browser: Browser, server: str) -> None:
+    results, _ = _search(browser, server, "ΔΙΑΧΕΙΡΙΣΗ παραπονου")  # no accents, any case
+    assert results[0]["title"] == "Διαχείριση παραπόνου"
+    first = results[0]["hits"][0]
+    assert first["kind"] == "title"
+    assert first["marked"] == "Διαχείριση"  # the accented word, marked as written
+    steps, _ = _search(browser, server, "παραπονο")
+    assert steps[0]["title"] == "Διαχείριση παραπόνου"
+    assert [hit["kind"] for hit in steps[0]["hits"]][:2] == ["step", "step"]  # whole words
+
+
+def test_search_in_slovenian_groups_results_per_sop(browser: Browser, server: str) -> None:
+    results, _ = _search(browser, server, "klic")
+    (group,) = [g for g in results if g["title"] == "Sprejem klica"]
+    hits = [(hit["kind"], hit["text"]) for hit in group["hits"]]
+    # "Klic" is a whole word of the end; "klica" and "klicu" start with it: title first
+    assert hits == [("step", "Klic je zaključen"), ("title", "Sprejem klica"),
+                    ("step", "Pozdravite stranko ob klicu")]  # fmt: skip
+
+
+def test_search_says_how_many_when_it_cuts_the_list(browser: Browser, server: str) -> None:
+    results, said = _search(browser, server, "thing")  # the long SOP: 16 steps and details
+    shown = sum(len(group["hits"]) for group in results)
+    assert shown <= 20
+    if said:
+        total = int(said.split(" of ")[1].split()[0])
+        assert said == f"{shown} of {total} results"
+        assert total > shown

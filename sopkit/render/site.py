@@ -147,21 +147,25 @@ def fold(text: str) -> str:
 
 
 def search_index(sops: Sequence[Digest], role_files: Mapping[str, str]) -> list[dict[str, str]]:
+    """What search.js searches: each entry's text (`t`), kind (`y`: title, term, role or
+    step), page (`u`), SOP (`g`, its title `k` and page `p`) and folded text (`f`)."""
     entries = []
     for sop in sops:
-        entries.append({"t": sop.title, "k": sop.id, "u": f"{sop.id}.html"})
+        page = f"{sop.id}.html"
+        group = {"g": sop.id, "k": sop.title, "p": page}
+        entries.append({"t": sop.title, "y": "title", "u": page, **group})
         for node in sop.nodes:
-            entries.append(
-                {"t": node.text, "k": sop.title, "u": f"{sop.id}.html#step-{node.number}"}
-            )
+            entries.append({"t": node.text, "y": "step", "u": f"{page}#step-{node.number}",
+                            **group})  # fmt: skip
         for name, definition in sop.terms:
-            entries.append({"t": f"{name}: {definition}", "k": sop.title,
-                            "u": f"{sop.id}.html#{term_anchor(name)}"})  # fmt: skip
+            entries.append({"t": f"{name}: {definition}", "y": "term",
+                            "u": f"{page}#{term_anchor(name)}", **group})  # fmt: skip
         for role_id, description in sop.roles:
-            page = role_files.get(role_id, "").removesuffix(".md") + ".html"
-            entries.append({"t": f"{role_id}: {description}", "k": sop.title, "u": page})
+            role_page = role_files.get(role_id, "").removesuffix(".md") + ".html"
+            entries.append({"t": f"{role_id}: {description}", "y": "role", "u": role_page,
+                            **group})  # fmt: skip
     for entry in entries:
-        entry["f"] = fold(entry["t"] + " " + entry["k"])
+        entry["f"] = fold(entry["t"])
     return entries
 
 
