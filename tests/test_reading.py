@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from markdown_it import MarkdownIt
@@ -462,13 +462,13 @@ def test_a_called_sop_says_who_calls_it(tmp_path: Path) -> None:
 SEARCH_RESULTS = """
 () => [...document.querySelectorAll('#results > li.group')].map(group => ({
   title: group.querySelector(':scope > a').textContent,
-  hits: [...group.querySelectorAll(':scope > ol a')].map(a => ({kind: a.className, text: a.textContent,
-                                                       marked: a.querySelector('mark')?.textContent}))
+  hits: [...group.querySelectorAll(':scope > ol a')].map(a => ({
+    kind: a.className, text: a.textContent, marked: a.querySelector('mark')?.textContent}))
 }))
 """
 
 
-def _search(browser: Browser, server: str, query: str) -> tuple[list[dict[str, object]], str]:
+def _search(browser: Browser, server: str, query: str) -> tuple[list[dict[str, Any]], str]:
     page = browser.new_page()
     page.goto(server + "index.html")
     page.fill("#search", query)
