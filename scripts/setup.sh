@@ -81,10 +81,15 @@ if [ "$installed" != "$target" ] && [ "$installed" != "$declared test" ]; then
   echo "$target" > "$stamp"
 fi
 
-# The browser tests of the HTML handbook drive Debian's Chromium (never a downloaded one).
+# The browser tests of the HTML handbook drive Debian's Chromium (never a downloaded one);
+# the print tests read its PDFs with poppler's pdftotext.
 if [ "$setup" = test ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium ||
     say "Chromium is missing and could not be installed: the browser tests will fail (apt-get install chromium)"
+fi
+if [ "$setup" = test ] && ! command -v pdftotext >/dev/null 2>&1; then
+  apt_install poppler-utils ||
+    say "pdftotext is missing and could not be installed: the print tests will fail (apt-get install poppler-utils)"
 fi
 
 if ! command -v dot >/dev/null 2>&1; then

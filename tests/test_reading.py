@@ -30,16 +30,16 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-backgroun
 STEPS = 20
 
 
-def long_sop() -> str:
-    """Twenty numbered steps: details on every step, decisions that jump forward and back."""
+def long_sop(steps: int = STEPS) -> str:
+    """Numbered steps: details on every step, decisions that jump forward and back."""
     lines = [
-        "id: LONG-20", "title: A long procedure", "department: Support",
+        f"id: LONG-{steps}", "title: A long procedure" + ("" if steps == STEPS else " indeed"), "department: Support",
         "owner: O <o@example.com>", "purpose: Every step of a long procedure reads in order.",
         "terms:", "  CSM: Customer success manager.", "steps:",
     ]  # fmt: skip
-    for number in range(1, STEPS + 1):
+    for number in range(1, steps + 1):
         node = f"s{number}"
-        if number == STEPS:
+        if number == steps:
             lines += [f"  - id: {node}", "    end: Done, the CSM is told"]
         elif number % 5 == 0:
             back = f"s{number - 3}"
@@ -121,6 +121,7 @@ def handbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (work / "sops").mkdir()
     (work / "sopkit.toml").write_text("", encoding="utf-8")
     (work / "sops" / "long.yaml").write_text(long_sop(), encoding="utf-8")
+    (work / "sops" / "longer.yaml").write_text(long_sop(30), encoding="utf-8")
     (work / "sops" / "greek.yaml").write_text(GREEK, encoding="utf-8")
     for name, text in SEARCHED.items():
         (work / "sops" / name).write_text(text, encoding="utf-8")
@@ -236,8 +237,8 @@ def test_the_glossary_has_one_entry_per_term_and_says_why_it_is_marked(
     assert "**CSM** ⚠ *defined in more than one way" in glossary
     assert re.search(r"- Client service manager\. \(\[Procedure T-C\]", glossary)
     assert (
-        "- Customer success manager. ([A long procedure](LONG-20.md), [Procedure T-A](T-A.md), "
-        "[Procedure T-B](T-B.md))\n"
+        "- Customer success manager. ([A long procedure](LONG-20.md), [A long procedure indeed]"
+        "(LONG-30.md), [Procedure T-A](T-A.md), [Procedure T-B](T-B.md))\n"
     ) in glossary
 
 
@@ -518,3 +519,49 @@ def test_search_says_how_many_when_it_cuts_the_list(browser: Browser, server: st
         total = int(said.split(" of ")[1].split()[0])
         assert said == f"{shown} of {total} results"
         assert total > shown
+
+
+def _pdf_pages(pdf: bytes, folder: Path, name: str) -> list[str]:
+    """The text of each page of a PDF, as pdftotext lays it out."""
+    import subprocess
+
+    path = folder / f"{name}.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+
+
+def test_the_quick_card_of_30_steps_prints_on_one_a4_page(
+    browser: Browser, server: str, tmp_path: Path
+) -> None:
+    page = browser.new_page()
+    page.goto(server + "LONG-30.html")
+    page.locator("p.card-link a").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("LONG-30.card.html")
+    assert page.locator("ol.card-steps > li").count() == 30
+    assert page.locator("ol.card-steps .tick").count() == 30
+    assert page.locator("figure").count() == 0  # no chart on the card
+    pages = _pdf_pages(page.pdf(format="A4"), tmp_path, "card")
+    assert len(pages) == 1
+    assert "Do thing number 29" in pages[0]
+    assert "Is check 25 passed?" in pages[0]
+    page.close()
+
+
+def test_no_printed_page_ends_with_a_heading(
+    browser: Browser, server: str, handbook: Path, tmp_path: Path
+) -> None:
+    page = browser.new_page()
+    headings = []
+    for name in ("LONG-30.html", "LONG-20.html", "INC-1.html"):
+        page.goto(server + name)
+        headings = page.eval_on_selector_all("main h1, main h2, main h3",
+                                             "hs => hs.map(h => h.innerText.trim())")  # fmt: skip
+        pages = _pdf_pages(page.pdf(format="A4"), tmp_path, name)
+        for number, text in enumerate(pages[:-1], start=1):
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            assert lines, (name, number)
+            assert lines[-1] not in headings, f"{name}: page {number} ends with {lines[-1]!r}"
+    page.close()

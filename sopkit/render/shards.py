@@ -137,6 +137,7 @@ class Worker:
             if site is not None:
                 sink.write(f"{SITE}/{sop.id}.html",
                            site.page(sop, markdown, request.repo, svg))  # fmt: skip
+                sink.write(f"{SITE}/{sop.id}.card.html", site.card(sop, request.repo))
         changed = sorted(sink.changed) if isinstance(sink, Comparison) else []
         return Written(sink.digests, layouts, changed)
 
@@ -176,6 +177,9 @@ class _Site:
     def page(self, sop: Sop, markdown: bytes, repo: context.Repository, svg: bytes | None) -> bytes:
         html = self.module.sop_html(self.env, sop, markdown, repo)
         return self.module.place_figure(html, svg)
+
+    def card(self, sop: Sop, repo: context.Repository) -> bytes:
+        return self.module.card_html(self.env, sop, repo)
 
 
 class Shards(Protocol):

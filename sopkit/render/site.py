@@ -58,9 +58,16 @@ def _inline_svg(svg: bytes) -> str:
     return re.sub(r'(xlink:href|href)="([^"#:]+)\.md(#[^"]*)?"', r'\1="\2.html\3"', text)
 
 
+_SIZE = re.compile(rb'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"')
+WIDE = 520  # points: wider than the text of a portrait A4 page
+
+
 def place_figure(html: bytes, svg: bytes | None) -> bytes:
-    """The flowchart, inline so that its links work, where the page left its slot."""
-    figure = f'<figure class="flowchart">{_inline_svg(svg)}</figure>' if svg else ""
+    """The flowchart, inline so that its links work, where the page left its slot. A wide
+    one is printed on a landscape page of its own."""
+    size = _SIZE.search(svg) if svg else None
+    wide = " wide" if size and float(size.group(1)) > WIDE else ""
+    figure = f'<figure class="flowchart{wide}">{_inline_svg(svg)}</figure>' if svg else ""
     return html.replace(FIGURE_SLOT.encode(), figure.encode(), 1)
 
 
@@ -139,6 +146,16 @@ def sop_html(env: Environment, sop: Sop, page_markdown: bytes, repo: Repository)
     language = sop.language or repo.language
     page = Page(f"{sop.id}.html", "sop.html.j2", sop.title, language, body, toc, overdue)
     return _page_html(env, page, labels_for(language))  # the chrome speaks the page's language
+
+
+def card_html(env: Environment, sop: Sop, repo: Repository) -> bytes:
+    """A SOP's quick card (`<id>.card.html`): its steps on one printed page."""
+    from sopkit.render.card import card_lines
+
+    language = sop.language or repo.language
+    labels = labels_for(language)
+    page = Page(f"{sop.id}.card.html", "card.html.j2", sop.title, language, "")
+    return _page_html(env, page, labels, sop=sop, lines=card_lines(sop, labels))
 
 
 def fold(text: str) -> str:
