@@ -33,7 +33,8 @@ STEPS = 20
 def long_sop(steps: int = STEPS) -> str:
     """Numbered steps: details on every step, decisions that jump forward and back."""
     lines = [
-        f"id: LONG-{steps}", "title: A long procedure" + ("" if steps == STEPS else " indeed"), "department: Support",
+        f"id: LONG-{steps}", "title: A long procedure" + ("" if steps == STEPS else " indeed"),
+        "department: Support",
         "owner: O <o@example.com>", "purpose: Every step of a long procedure reads in order.",
         "terms:", "  CSM: Customer success manager.", "steps:",
     ]  # fmt: skip
