@@ -291,8 +291,10 @@ def test_a_printed_sop_fits_a4(page: Page, server: str, tmp_path: Path) -> None:
     chart = page.locator("figure.flowchart svg").bounding_box()
     assert chart is not None
     mm = 96 / 25.4  # CSS pixels per millimetre
-    assert chart["width"] <= (210 - 30) * mm + 1  # A4 width less the page margins
-    assert chart["height"] <= 240 * mm + 1
+    wide = "wide" in (page.locator("figure.flowchart").get_attribute("class") or "")
+    width, height = (297 - 30, 170) if wide else (210 - 30, 240)  # landscape when wide
+    assert chart["width"] <= width * mm + 1  # the page's width less its margins
+    assert chart["height"] <= height * mm + 1
     pdf = page.pdf(format="A4")
     (tmp_path / "CS-ESC-001.pdf").write_bytes(pdf)
     assert pdf.startswith(b"%PDF")

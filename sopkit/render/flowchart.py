@@ -19,6 +19,9 @@ from sopkit.text import wrap
 
 WRAP = 28
 AUTO_LR_MAX_NODES = 6
+FAR_BACK = 4
+"""A loop back over this many steps or more is drawn as a stub ("↩ 3"), not an arrow."""
+_STUB_ATTRS = 'color="#555555" fontcolor="#1f2933" fontsize=10 shape=cds style=""'
 END_MARKER = {
     "label": "", "shape": "doublecircle", "style": "filled", "fillcolor": "#333333",
     "width": "0.12", "fixedsize": "true", "tooltip": "end",
@@ -87,7 +90,13 @@ _KIND_ATTRS = {
 }  # fmt: skip
 _END_MARKER = _attr_list(END_MARKER)
 # A lane's attributes as `lane.attr(...)` writes them (sorted), its label in the slot.
-_LANE_ATTRS = 'color="#9aa5b1" fontcolor="#3e4c59" label={} style="rounded,dashed"'
+_LANE_ATTRS = (
+    'color="#9aa5b1" fillcolor="{}" fontcolor="#1f2933" label={} style="rounded,filled" tooltip={}'
+)
+LANE_COLOURS = ("#eef5ff", "#eefbf2", "#fdfbe9", "#fdf0f6", "#f4f1fe", "#fff5ea")
+"""Light tints of the role chips' colours (style.css), in the same order."""
+_ANCHOR = '[label="" height=0 shape=point style=invis width=0]'
+_INVISIBLE = "[style=invis]"
 
 
 @functools.cache
@@ -149,37 +158,86 @@ def _lanes(sop: Sop) -> list[tuple[str, list[Node]]]:
 
 
 def to_dot(sop: Sop, style: ChartStyle, role_names: Mapping[str, str]) -> str:
-    """The DOT source of a SOP's flowchart."""
+    """The DOT source of a SOP's flowchart: a lane per role, then the flow."""
     body = [*_header(style.font, direction_of(sop, style))]
     lanes = [(role, nodes) for role, nodes in _lanes(sop) if nodes]
     in_lane = {n.index for _, nodes in lanes for n in nodes}
     for number, (role, nodes) in enumerate(lanes):
-        # Graphviz orders a graph's subgraphs by the memory address of their names,
-        # except names starting with `%`, which it numbers in the order it reads them.
-        # In one `dot` laying out many graphs, addresses depend on the graphs before,
-        # so bare clusters would make the layout depend on the batch. The wrapper
-        # pins the order: each wrapper holds one cluster, and wrappers are numbered.
-        # The statements are what `chart.subgraph(...)` twice and `lane.attr(...)` write
-        # (a golden file holds them to it), without a Digraph per lane.
-        attrs = _LANE_ATTRS.format(quote_escaped(_label(role_names.get(role, role))))
-        body.append(f'\tsubgraph "%lane{number}" {{\n\t\tsubgraph cluster_{number} {{\n'
-                          f"\t\t\t{attrs}\n")  # fmt: skip
-        body += [f"\t\t{_node_line(node, style)}" for node in nodes]
-        body.append("\t\t}\n\t}\n")
+        body += _lane(number, role, nodes, style, role_names)
     body += [_node_line(node, style) for node in sop.nodes if node.index not in in_lane]
     if sop.flow.start is not None:
         body.append(f"\tstart -> n{sop.flow.start}\n")
+    sinks = []  # where the chart ends: every lane reaches down to them
     for edges in sop.flow.edges:
         for edge in edges:
             if edge.target is None:
                 continue
             label = "" if edge.label is None else f" [label={quote_escaped(_label(edge.label))}]"
+            if edge.source - edge.target >= FAR_BACK:
+                body += _stub(edge.source, edge.target, label, style)
+                sinks.append(f"back{edge.source}_{edge.target}")
+                continue
             body.append(f"\tn{edge.source} -> n{edge.target}{label}\n")
     for index in sorted(sop.flow.terminals):
         if not isinstance(sop.nodes[index], End):
             body.append(f"\tend{index}{_END_MARKER}\n")
             body.append(f"\tn{index} -> end{index}\n")
+            sinks.append(f"end{index}")
+    if lanes:
+        sinks += [f"n{node.index}" for node in sop.nodes if _goes_back(sop, node.index)]
+        body += _bands(len(lanes), sinks)
     return digraph(sop.id, body)
+
+
+def _lane(
+    number: int, role: str, nodes: list[Node], style: ChartStyle, role_names: Mapping[str, str]
+) -> list[str]:
+    """A role's lane: a cluster with its nodes and two invisible anchors (see `_bands`).
+
+    Graphviz orders a graph's subgraphs by the memory address of their names, except
+    names starting with `%`, which it numbers in the order it reads them. In one `dot`
+    laying out many graphs, addresses depend on the graphs before, so bare clusters
+    would make the layout depend on the batch. The wrapper pins the order: each wrapper
+    holds one cluster, and wrappers are numbered.
+    """
+    colour = LANE_COLOURS[number % len(LANE_COLOURS)]
+    tooltip = quote_escaped(graphviz.escape(role_names.get(role, role)))
+    attrs = _LANE_ATTRS.format(colour, quote_escaped(_label(role)), tooltip)
+    return [
+        f'\tsubgraph "%lane{number}" {{\n\t\tsubgraph cluster_{number} {{\n\t\t\t{attrs}\n',
+        *(f"\t\t{_node_line(node, style)}" for node in nodes),
+        f"\t\t\tlane{number}_first {_ANCHOR}\n\t\t\tlane{number}_last {_ANCHOR}\n",
+        "\t\t}\n\t}\n",
+    ]
+
+
+def _goes_back(sop: Sop, index: int) -> bool:
+    """A node whose every way out leads up the list (or nowhere): one of the deepest."""
+    return all(edge.target is None or edge.target <= index for edge in sop.flow.edges[index])
+
+
+def _bands(count: int, sinks: list[str]) -> list[str]:
+    """Lanes as parallel bands of one length: each lane's first anchor shares the start's
+    rank, its last anchor a rank below every node that ends the chart; flat invisible
+    edges keep the lanes in the order roles are declared."""
+    firsts = " ".join(f"lane{n}_first;" for n in range(count))
+    lasts = " ".join(f"lane{n}_last;" for n in range(count))
+    return [
+        f"\t{{rank=same; start; {firsts}}}\n",
+        f"\tlanes_end {_ANCHOR}\n",
+        f"\t{{rank=same; lanes_end; {lasts}}}\n",
+        *(f"\t{sink} -> lanes_end {_INVISIBLE}\n" for sink in dict.fromkeys(sinks)),
+        *(f"\tlane{n}_first -> lane{n + 1}_first {_INVISIBLE}\n" for n in range(count - 1)),
+    ]
+
+
+def _stub(source: int, target: int, label: str, style: ChartStyle) -> list[str]:
+    """A loop back to a step far above would cross the whole chart: a short stub that
+    names the step (and links to it) says the same."""
+    stub = f"back{source}_{target}"
+    link = f" href={_quote(f'#step-{target + 1}')}" if style.step_links else ""
+    number = _quote(f"↩ {target + 1}")
+    return [f"\t{stub} [label={number} {_STUB_ATTRS}{link}]\n", f"\tn{source} -> {stub}{label}\n"]
 
 
 def digraph(name: str, body: list[str]) -> str:
