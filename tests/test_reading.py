@@ -566,3 +566,23 @@ def test_no_printed_page_ends_with_a_heading(
             assert lines, (name, number)
             assert lines[-1] not in headings, f"{name}: page {number} ends with {lines[-1]!r}"
     page.close()
+
+
+def test_screenshots_of_what_a_reader_sees(browser: Browser, server: str, tmp_path: Path) -> None:
+    """The pages a new hire opens first, as pictures in the test's folder (for review)."""
+    shots = {
+        "index-desktop": ("index.html", 1280, "light"),
+        "sop-desktop": ("LONG-20.html", 1280, "light"),
+        "sop-phone": ("LONG-20.html", 390, "light"),
+        "sop-dark": ("LONG-20.html", 1280, "dark"),
+        "card": ("LONG-30.card.html", 1280, "light"),
+    }
+    for name, (url, width, scheme) in shots.items():
+        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)  # type: ignore[arg-type]
+        page = context.new_page()
+        page.goto(server + url)
+        page.screenshot(path=str(tmp_path / f"{name}.png"))
+        context.close()
+        picture = (tmp_path / f"{name}.png").read_bytes()
+        assert picture.startswith(b"\x89PNG")
+        assert int.from_bytes(picture[16:20], "big") == width  # the whole width, as shown
