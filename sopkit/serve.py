@@ -1,9 +1,14 @@
-"""`sopkit serve`: the HTML handbook on a local address, rebuilt when a SOP changes.
+"""`sopkit serve`: the HTML handbook on a local address, rebuilt when a SOP changes, and
+every open page reloaded once the rebuild is written (as `mkdocs serve` does).
 
 Editors save by deleting and re-creating files, and `git checkout` swaps whole
 folders: a SOP or a folder that is missing for a moment is a state to watch,
 never an error. The site folder itself is never replaced by a render (files
 are moved into it), so the last good handbook stays served throughout.
+
+The reload: pages served here (never the files written) get a small script that
+listens on `/__sopkit/reload`, a stream of server-sent events that says when a
+new handbook is in place.
 """
 
 from __future__ import annotations
@@ -18,6 +23,37 @@ from pathlib import Path
 
 from sopkit.discovery import discover
 from sopkit.errors import SopkitError
+
+RELOAD_PATH = "/__sopkit/reload"
+RELOAD_SCRIPT = (
+    b"<script>(function(){var seen=null;var events=new EventSource('" + RELOAD_PATH.encode()
+    + b"');events.onmessage=function(e){if(seen!==null&&e.data!==seen){location.reload();}"
+    b"seen=e.data;};})();</script>"
+)  # fmt: skip
+
+
+class Builds:
+    """How many handbooks have been written; pages wait on it to reload."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.changed = threading.Condition()
+        self.stopping = False
+
+    def done(self) -> None:
+        with self.changed:
+            self.generation += 1
+            self.changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        with self.changed:
+            self.changed.wait_for(lambda: self.generation != seen or self.stopping, timeout)
+            return self.generation
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
 
 
 def snapshot(paths: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -40,9 +76,55 @@ def snapshot(paths: Sequence[str]) -> dict[str, tuple[int, int]]:
     return state
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    builds: Builds
+
     def log_message(self, format: str, *args: object) -> None:
         return None
+
+    def do_GET(self) -> None:
+        if self.path.split("?", 1)[0] == RELOAD_PATH:
+            self._events()
+            return
+        target = self.translate_path(self.path)
+        if os.path.isdir(target):
+            target = os.path.join(target, "index.html")
+        if not target.endswith(".html") or not os.path.isfile(target):
+            super().do_GET()
+            return
+        try:
+            with open(target, "rb") as handle:
+                page = handle.read()
+        except OSError:
+            self.send_error(404)
+            return
+        page = page.replace(b"</body>", RELOAD_SCRIPT + b"</body>", 1)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(page)
+
+    def _events(self) -> None:
+        """Server-sent events: the build generation now, then each time it changes."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        seen = self.builds.generation
+        try:
+            self.wfile.write(f"data: {seen}\n\n".encode())
+            self.wfile.flush()
+            while not self.builds.stopping:
+                now = self.builds.wait(seen, timeout=15)
+                # a comment line when nothing happened: a closed page shows up as an error
+                line = f"data: {now}\n\n" if now != seen else ": waiting\n\n"
+                self.wfile.write(line.encode())
+                self.wfile.flush()
+                seen = now
+        except OSError:  # the page was closed or reloaded
+            return
 
 
 def _server_class(host: str) -> type[http.server.ThreadingHTTPServer]:
@@ -54,6 +136,7 @@ def _server_class(host: str) -> type[http.server.ThreadingHTTPServer]:
 
     class Server(http.server.ThreadingHTTPServer):
         address_family = family
+        daemon_threads = True
 
     return Server
 
@@ -68,17 +151,20 @@ def serve(
     host: str,
     port: int,
     paths: Sequence[str],
-    rebuild: Callable[[], None],
+    rebuild: Callable[[], bool],
     stop: threading.Event,
     ready: Callable[[str], None] = lambda url: None,
-    interval: float = 0.5,
+    interval: float = 0.2,
 ) -> None:
-    """Serve `site` until `stop` is set, calling `rebuild` whenever the SOPs change.
+    """Serve `site` until `stop` is set, calling `rebuild` whenever the SOPs change; when it
+    says it wrote a new handbook, open pages reload.
 
     `ready` is called with the address once the server is listening (with port 0, on
     the port the system chose).
     """
-    handler = functools.partial(_QuietHandler, directory=str(site))
+    builds = Builds()
+    handler = functools.partial(type("Handler", (_Handler,), {"builds": builds}),
+                                directory=str(site))  # fmt: skip
     try:
         server = _server_class(host)((host, port), handler)
     except OSError as exc:
@@ -93,6 +179,8 @@ def serve(
                 current = snapshot(paths)
                 if current != seen:
                     seen = current
-                    rebuild()
+                    if rebuild():
+                        builds.done()
         finally:
+            builds.stop()
             server.shutdown()

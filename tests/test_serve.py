@@ -143,3 +143,33 @@ def test_an_ipv6_host_is_served(workdir: Path) -> None:
     with _serve(workdir, "::1") as served:
         assert served.url.startswith("http://[::1]:")
         assert "CS-ESC-001" in served.get("index.html")
+
+
+def test_an_open_page_reloads_itself_after_an_edit(workdir: Path) -> None:
+    """The browser is told, not polled by the reader: the edit shows without a reload."""
+    from playwright.sync_api import sync_playwright
+
+    shutil.copytree(EXAMPLES, workdir / "sops")
+    with _serve(workdir) as served, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        page = browser.new_page()
+        page.goto(served.url + "CS-ESC-001.html")
+        assert page.locator("h1").inner_text() == "Escalating a customer request"
+        page.wait_for_function("document.readyState === 'complete'")
+        time.sleep(0.5)  # the page's event stream is open
+        sop = workdir / "sops" / "escalation.en.yaml"
+        sop.write_text(
+            sop.read_text("utf-8").replace("Escalating a customer request", "Escalating now"),
+            encoding="utf-8",
+        )
+        started = time.monotonic()
+        page.wait_for_function(
+            "document.querySelector('h1') && document.querySelector('h1').innerText === "
+            "'Escalating now'",
+            timeout=30_000,
+        )
+        assert time.monotonic() - started < 30
+        written = (workdir / "out" / "site" / "CS-ESC-001.html").read_text(encoding="utf-8")
+        assert "__sopkit/reload" not in written  # only served pages listen, never the files
+        browser.close()

@@ -198,7 +198,8 @@ def serve(
     out = output or config.output
     sources = default_paths(paths, config.source)
 
-    def rebuild() -> None:
+    def rebuild() -> bool:
+        """Render again; whether a new handbook was written (open pages then reload)."""
         options = RenderOptions(out=out, today=config.today or date.today(),
                                 language=config.language, html=True,
                                 templates=config.templates)  # fmt: skip
@@ -206,15 +207,16 @@ def serve(
             result = run_render(sources, config, options)
         except SopkitError as exc:
             _stderr(f"error: {exc.message}; still serving the last good handbook")
-            return
+            return False
         except OSError as exc:
             _stderr(f"error: {exc.strerror}; still serving the last good handbook")
-            return
+            return False
         from sopkit.formats import Style, format_text
 
         if result.check.problems:
             sys.stderr.write(format_text(result.check, Style(quiet=True)))
         _stderr("not rebuilt: fix the errors above" if result.refused else f"rebuilt {out}")
+        return not result.refused
 
     rebuild()
     if not (out / "site" / "index.html").is_file():
