@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES, python_env
+from tests.helpers import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 
@@ -151,8 +152,7 @@ def test_an_open_page_reloads_itself_after_an_edit(workdir: Path) -> None:
 
     shutil.copytree(EXAMPLES, workdir / "sops")
     with _serve(workdir) as served, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         page = browser.new_page()
         page.goto(served.url + "CS-ESC-001.html")
         assert page.locator("h1").inner_text() == "Escalating a customer request"
