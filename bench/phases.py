@@ -25,8 +25,8 @@ from sopkit.render import context, overviews
 from sopkit.render.assemble import _index_pages
 from sopkit.render.chartstyle import ChartStyle
 from sopkit.render.flowchart import to_dot
-from sopkit.render.templates import environment, render_template
 from sopkit.rules.registry import SopContext, sop_rules
+from sopkit.templating import environment, render_template
 
 TODAY = date(2026, 11, 24)
 

@@ -11,9 +11,9 @@ from sopkit.config import Config
 from sopkit.discovery import discover, shown
 from sopkit.errors import ExitCode, SopkitError
 from sopkit.fmt import format_text
+from sopkit.labels import labels_for
 from sopkit.loader import load_file
-from sopkit.render.labels import labels_for
-from sopkit.render.templates import environment, render_template
+from sopkit.templating import environment, render_template
 from sopkit.values import is_language_tag, is_valid_id
 
 SCHEMA_FILE = "sopkit-1.schema.json"

@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sopkit.escape import md_text
 from sopkit.model import Decision, Node, Sop, Step, duration_of
-from sopkit.render.escape import md_text
 
 
 @dataclass(frozen=True)

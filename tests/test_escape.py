@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sopkit.render.escape import md_text
+from sopkit.escape import md_text
 
 
 def _escaped_in_full(text: str) -> str:

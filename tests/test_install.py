@@ -139,8 +139,8 @@ def test_the_sdist_leaves_the_tests_out_on_purpose(dist: Path) -> None:
 def test_a_missing_english_word_list_is_a_clear_error(tmp_path: Path) -> None:
     from importlib import resources
 
+    from sopkit import labels
     from sopkit.errors import SopkitError
-    from sopkit.render import labels
 
     empty = tmp_path / "sopkit"
     empty.mkdir()

@@ -278,8 +278,8 @@ def test_pages_speak_the_sop_language(cli: RunCli, workdir: Path) -> None:
 
 
 def test_labels_fall_back_to_english() -> None:
-    from sopkit.render import labels
-    from sopkit.render.labels import labels_for
+    from sopkit import labels
+    from sopkit.labels import labels_for
 
     assert labels_for("fr")["purpose"] == "Purpose"
     assert labels_for("sl-SI")["purpose"] == "Namen"
@@ -344,7 +344,7 @@ def test_generated_sops_render_with_every_text_intact(source: str) -> None:
     from sopkit.render.chartstyle import ChartStyle
     from sopkit.render.context import Repository, sop_page
     from sopkit.render.flowchart import to_dot
-    from sopkit.render.templates import environment
+    from sopkit.templating import environment
 
     sop, _ = build_sop(load_text(source, "g.yaml").root, "g.yaml")
     assert sop is not None

@@ -105,7 +105,7 @@ def test_q_quits(cli: RunCli) -> None:
 
 
 def test_q_and_ctrl_c_say_different_things() -> None:
-    from sopkit.render.labels import labels_for
+    from sopkit.labels import labels_for
 
     for language in ("en", "el", "sl"):
         labels = labels_for(language)

@@ -47,9 +47,8 @@ def fmt(
     from sopkit.files import ChangedMeanwhile
     from sopkit.fmt import format_files, write_formatted
     from sopkit.loader import looks_like_sop
-    from sopkit.rules import RULES
 
-    config = load_config(known_rules=RULES)
+    config = load_config()  # rule names are check's to validate: no rule is imported here
     given = default_paths(paths, config.source)
     sources, others = split_sops(discover(given), given, config.source, looks_like_sop)
     for other in others:
@@ -140,9 +139,8 @@ def new(
     """
     from sopkit.config import load_config
     from sopkit.newsop import create_sop
-    from sopkit.rules import RULES
 
-    config = load_config(known_rules=RULES)
+    config = load_config()  # rule names are check's to validate: no rule is imported here
     path = create_sop(
         config,
         sop_id=sop_id,

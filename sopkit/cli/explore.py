@@ -51,9 +51,8 @@ def paths(
     from sopkit.config import load_config
     from sopkit.lookup import find
     from sopkit.reports import paths_json, paths_text
-    from sopkit.rules import RULES
 
-    config = load_config(known_rules=RULES)
+    config = load_config()  # rule names are check's to validate: no rule is imported here
     chosen, _ = find(sop, source or config.source)
     search = all_paths(chosen, limit)
     render = paths_json if output_format is ReportFormat.json else paths_text
@@ -108,9 +107,8 @@ def stats(
     from sopkit.discovery import discover
     from sopkit.lookup import load_sop
     from sopkit.reports import stats_csv, stats_json, stats_text
-    from sopkit.rules import RULES
 
-    config = load_config(known_rules=RULES)
+    config = load_config()  # rule names are check's to validate: no rule is imported here
     rows = [stats_of(load_sop(f.display)) for f in discover(default_paths(paths, config.source))]
     key = _SORT_FIELDS[sort.value]
     rows.sort(key=lambda r: (getattr(r, key), r.sop_id), reverse=key != "sop_id")
@@ -159,9 +157,8 @@ def diff(
     from sopkit.lookup import find, load_sop
     from sopkit.procdiff import FORMATS, diff_sops
     from sopkit.revisions import check_revision, read_at_revision
-    from sopkit.rules import RULES
 
-    config = load_config(known_rules=RULES)
+    config = load_config()  # rule names are check's to validate: no rule is imported here
     folder = source or config.source
 
     def path_of(reference: str) -> str:
@@ -220,12 +217,11 @@ def walk(
 
       sopkit walk CS-ESC-002
     """
+    from sopkit.cli.walking import run_walk
     from sopkit.config import load_config
     from sopkit.lookup import find
-    from sopkit.rules import RULES
-    from sopkit.walker import run_walk
 
-    config = load_config(known_rules=RULES)
+    config = load_config()  # rule names are check's to validate: no rule is imported here
     chosen, library = find(sop, source or config.source)
     scripted = [a.strip() for a in answers.split(",")] if answers is not None else None
     raise typer.Exit(run_walk(chosen, library, scripted, color=use_color()))

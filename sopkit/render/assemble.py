@@ -25,7 +25,7 @@ from sopkit.render import context, graphviz_run, output, overviews, shards
 from sopkit.render.charts import Graphviz, previous_layouts, write_images
 from sopkit.render.graphviz_run import Images, LayoutFailure
 from sopkit.render.handbook import Progress, RenderOptions, RenderResult, inputs_key
-from sopkit.render.templates import environment, render_template
+from sopkit.templating import environment, render_template
 
 
 @contextmanager

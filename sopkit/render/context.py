@@ -14,10 +14,10 @@ from datetime import date
 from typing import NamedTuple
 
 from sopkit import graph
+from sopkit.escape import Md, md_block, md_cell, md_text, slug
+from sopkit.labels import labels_for
 from sopkit.model import KIND_NAMES, Decision, End, Kpi, Sop, Step, duration_of, seconds_of
 from sopkit.render.durations import compact
-from sopkit.render.escape import Md, md_block, md_cell, md_text, slug
-from sopkit.render.labels import labels_for
 from sopkit.render.summary import Summary, first_sentence, summary
 
 _new_tuple = tuple.__new__  # for the many small tuples of a handbook: no Python constructor

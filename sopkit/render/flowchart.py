@@ -12,9 +12,9 @@ from typing import cast
 
 import graphviz
 
+from sopkit.escape import mermaid_text
 from sopkit.model import KIND_NAMES, Decision, End, Node, Sop, Step, duration_of
 from sopkit.render.chartstyle import ChartStyle, font_stack
-from sopkit.render.escape import mermaid_text
 from sopkit.text import wrap
 
 WRAP = 28

@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from sopkit.escape import Md, md_block, md_cell, md_text, slug
+from sopkit.labels import labels_for
 from sopkit.render.collation import sort_key
 from sopkit.render.context import Digest, Repository, page_link, term_anchor
 from sopkit.render.durations import spoken
-from sopkit.render.escape import Md, md_block, md_cell, md_text, slug
-from sopkit.render.labels import labels_for
 from sopkit.render.summary import owner_link
 
 _new_tuple = tuple.__new__  # for the many rows of a large handbook: no Python constructor

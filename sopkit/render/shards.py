@@ -41,7 +41,7 @@ from sopkit.render.flowchart import to_dot, to_mermaid
 from sopkit.render.graphviz_run import Images, LayoutFailure, lay_out
 from sopkit.render.layouts import Graph, LayoutQueue
 from sopkit.render.output import SITE, Comparison, FolderSink, Sink
-from sopkit.render.templates import environment, render_template
+from sopkit.templating import environment, render_template
 
 PARALLEL_FROM = 48
 """Below this many files, worker processes cost more than they save."""

@@ -23,12 +23,12 @@ from jinja2 import Environment, select_autoescape
 from markdown.extensions.toc import slugify_unicode
 from markupsafe import Markup
 
+from sopkit.labels import labels_for
 from sopkit.model import Sop
 from sopkit.render.collation import sort_key
 from sopkit.render.context import Digest, Repository, term_anchor
-from sopkit.render.labels import labels_for
 from sopkit.render.overviews import RolePage
-from sopkit.render.templates import render_template, template_loader
+from sopkit.templating import render_template, template_loader
 
 _TAGS = nh3.ALLOWED_TAGS | {"a"}
 _ATTRIBUTES = {

@@ -13,9 +13,9 @@ from datetime import date
 from typing import NamedTuple
 
 from sopkit import graph
+from sopkit.escape import Md, md_cell, md_text
 from sopkit.model import Sop, seconds_of
 from sopkit.render.durations import spoken
-from sopkit.render.escape import Md, md_cell, md_text
 
 _OWNER = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<mail>[^<>@\s]+@[^<>\s]+)>\s*$")
 _SENTENCE = re.compile(r"^(.+?[.!?;])(?:\s|$)", re.DOTALL)

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from sopkit.errors import SopkitError
-from sopkit.render.escape import Md, md_text
+from sopkit.escape import Md, md_text
 
 
 def _finalize(value: Any) -> Any:

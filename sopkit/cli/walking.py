@@ -6,9 +6,9 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 
+from sopkit.labels import labels_for
 from sopkit.lookup import Library
 from sopkit.model import Decision, End, Sop, Step, duration_of
-from sopkit.render.labels import labels_for
 from sopkit.values import format_seconds
 from sopkit.walk import Visit, Walk
 
