@@ -2,8 +2,11 @@
 
 A case holds one SOP (`sop:`) or several files (`files:`), optionally the
 files to name on the command line (`check:`; the rest are the source folder)
-and the expected `[file:]line:column` of every problem of that rule. All
-rules run, as they do for users; only the case's rule is compared.
+and every problem of that rule as `[file:]line:column: message`, the words
+users read pinned with the place (as bpmnlint's tests and ruff's snapshots do).
+All rules run, as they do for users; only the case's rule is compared. After
+an intended change of wording, `python -m tests.rules.update_cases` rewrites
+the messages (places must still match); review the diff like code.
 """
 
 from __future__ import annotations
@@ -57,8 +60,11 @@ def run_case(doc: dict[str, Any], case: dict[str, Any], root: Path) -> list[str]
         if problem.rule != doc["rule"]:
             continue
         relative = Path(problem.path).relative_to(source).as_posix()
-        found.append(f"{problem.line}:{problem.column}" if single else
-                     f"{relative}:{problem.line}:{problem.column}")  # fmt: skip
+        where = f"{problem.line}:{problem.column}" if single else (
+            f"{relative}:{problem.line}:{problem.column}"
+        )  # fmt: skip
+        # The message is pinned with its place: a changed message is a reviewed change.
+        found.append(f"{where}: {problem.message.replace(f'{source}/', '')}")
     return sorted(found)
 
 
