@@ -38,13 +38,10 @@ from sopkit.model import (
 )
 from sopkit.model import Node as SopNode
 from sopkit.plain import plain_node
-from sopkit.problems import FILE_START, Finding, Loc
+from sopkit.problems import FILE_START, NODE_KIND, Finding, Loc
 from sopkit.values import (
     is_language_tag,
 )
-
-NODE_KIND = "node-kind"
-
 
 ARTICLE = {"step": "a step", "decision": "a decision", "end": "an end"}
 PLURAL = {"step": "steps", "decision": "decisions", "end": "ends"}

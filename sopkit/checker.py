@@ -14,13 +14,14 @@ from datetime import date
 from typing import NamedTuple
 
 from sopkit import rules as _rules  # noqa: F401  (registers every rule)
-from sopkit.build import build_sop, refs_only
+from sopkit.build import refs_only
 from sopkit.config import Config
 from sopkit.discovery import SourceFile, discover, split_sops
 from sopkit.errors import NoInputError
-from sopkit.loader import load_file, looks_like_sop
+from sopkit.loader import looks_like_sop
 from sopkit.model import Sop, SopRefs
 from sopkit.problems import Finding, Problem, Severity
+from sopkit.reading import read_sop
 from sopkit.rules.registry import (
     RULES,
     Repository,
@@ -54,6 +55,7 @@ class FileReport(NamedTuple):
     refs: SopRefs | None
     suppressions: Sequence[Suppression] = ()
     sop: Sop | None = None
+    digest: str = ""  # of the file's bytes, as read
 
 
 class CheckResult(NamedTuple):
@@ -84,16 +86,16 @@ class Job(NamedTuple):
 def analyse(job: Job) -> FileReport:
     """Everything about one file that needs no other file."""
     path = job.source.display
-    document = load_file(path, path)  # as the user named it: a dangling link says so
-    findings = list(document.findings)
+    # As the user named it (a dangling link says so); models only for the files checked.
+    reading = read_sop(path, model=job.full)
+    document, findings, digest = reading.document, reading.findings, reading.digest
     if not document.readable:
-        return FileReport(path, findings, None)
+        return FileReport(path, findings, None, digest=digest)
     if not job.full:  # a source-folder file, read only to resolve ids
-        return FileReport(path, [], refs_only(document.root, path))
-    sop, build_findings = build_sop(document.root, path)
-    findings.extend(build_findings)
+        return FileReport(path, [], refs_only(document.root, path), digest=digest)
+    sop = reading.sop
     if sop is None:
-        return FileReport(path, findings, None)
+        return FileReport(path, findings, None, digest=digest)
     if job.full:
         context = SopContext(job.today, document.text, max_nodes=job.max_nodes)
         wanted = set(job.rules)
@@ -106,6 +108,7 @@ def analyse(job: Job) -> FileReport:
         SopRefs.of(sop),
         find_suppressions(document.text, sop) if job.full else [],
         sop if job.keep_model else None,
+        digest,
     )
 
 

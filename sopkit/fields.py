@@ -13,9 +13,9 @@ from typing import TypeVar
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sopkit.loader import SCHEMA, loc_of, tag_of
+from sopkit.loader import loc_of, tag_of
 from sopkit.model import Duration, Ref, Status, Where
-from sopkit.problems import Finding, Loc
+from sopkit.problems import SCHEMA, Finding, Loc
 from sopkit.values import did_you_mean, duration_hint, is_valid_id, parse_date, parse_duration
 
 _T = "tag:yaml.org,2002:"

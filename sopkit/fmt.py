@@ -36,11 +36,11 @@ from ruamel.yaml.scalarstring import (
 )
 from ruamel.yaml.tokens import CommentToken
 
-from sopkit.build import build_sop
 from sopkit.fieldnames import CHANGE_FIELDS, KINDS, KPI_FIELDS, NODE_FIELDS, TOP_FIELDS
 from sopkit.files import replace_file
 from sopkit.loader import load_text
 from sopkit.model import content_of
+from sopkit.reading import read_sop
 from sopkit.sources import Unreadable, read_source
 
 
@@ -100,11 +100,11 @@ def format_text(text: str, path: str) -> Formatted:
 
 
 def _changed_meaning(original: str, result: str, path: str) -> str:
-    after = load_text(result, path)
-    if not after.readable:
+    after = read_sop(result.encode("utf-8"), path)
+    if not after.document.readable:
         return "formatting would break the YAML; the file was left as it is"
-    old_model = content_of(build_sop(load_text(original, path).root, path)[0])
-    new_model = content_of(build_sop(after.root, path)[0])
+    old_model = content_of(read_sop(original.encode("utf-8"), path).sop)
+    new_model = content_of(after.sop)
     if old_model != new_model:
         return "formatting would change the SOP's meaning; the file was left as it is"
     if sorted(_comments(original)) != sorted(_comments(result)):

@@ -22,11 +22,8 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 from ruamel.yaml.tag import Tag
 
-from sopkit.problems import FILE_START, Finding, Loc
+from sopkit.problems import FILE_START, SCHEMA, YAML_SYNTAX, Finding, Loc
 from sopkit.sources import Unreadable, read_source
-
-YAML_SYNTAX = "yaml-syntax"
-SCHEMA = "schema"
 
 MAX_DEPTH = 64
 """A SOP is at most five levels deep; 64 leaves room and stops stack-crushing input."""

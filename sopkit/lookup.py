@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sopkit.build import build_sop
 from sopkit.discovery import discover, shown
 from sopkit.errors import NoInputError, SopkitError
-from sopkit.loader import load_bytes, load_file
 from sopkit.model import Sop
+from sopkit.problems import LOAD_RULES
+from sopkit.reading import read_sop
 from sopkit.values import did_you_mean
 
 
@@ -27,14 +27,12 @@ class Library:
 
 def load_sop(path: str, text: bytes | None = None) -> Sop:
     """One SOP from a file (or from given bytes, e.g. a git revision); broken files refused."""
-    document = load_file(path, path) if text is None else load_bytes(text, path)
-    sop, findings = build_sop(document.root, path) if document.readable else (None, [])
-    problems = [*document.findings, *findings]
-    if sop is None or any(f.rule in ("yaml-syntax", "schema", "node-kind") for f in problems):
-        first = problems[0] if problems else None
+    reading = read_sop(path if text is None else text, path)
+    if reading.sop is None or not reading.usable:
+        first = next((f for f in reading.findings if f.rule in LOAD_RULES), None)
         where = f":{first.loc.line}:{first.loc.column}: {first.message}" if first else ""
         raise SopkitError(f"{path}{where}", hint=f"fix it first: sopkit check {path}")
-    return sop
+    return reading.sop
 
 
 def library(source: Path) -> Library:

@@ -12,7 +12,7 @@ from sopkit.discovery import discover, shown
 from sopkit.errors import ExitCode, SopkitError
 from sopkit.fmt import format_text
 from sopkit.labels import labels_for
-from sopkit.loader import load_file
+from sopkit.reading import read_sop
 from sopkit.templating import environment, render_template
 from sopkit.values import is_language_tag, is_valid_id
 
@@ -33,7 +33,7 @@ def _existing_ids(*folders: Path) -> dict[str, str]:
     """SOP id -> the file that declares it, over folders that may overlap (read once each)."""
     ids: dict[str, str] = {}
     for source in discover([shown(f) for f in folders if f.is_dir()]):
-        document = load_file(source.real, source.display)
+        document = read_sop(source.real, source.display, model=False).document
         refs = refs_only(document.root, source.display) if document.readable else None
         if refs is not None:
             ids.setdefault(refs.id, source.display)

@@ -5,6 +5,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NamedTuple
 
+YAML_SYNTAX = "yaml-syntax"
+SCHEMA = "schema"
+NODE_KIND = "node-kind"
+LOAD_RULES = (YAML_SYNTAX, SCHEMA, NODE_KIND)
+"""The rules whose problems are found while a file is read and built: the file cannot be
+trusted as a SOP while it has one (commands other than `check` refuse it). Named here
+once; `rules/load.py` documents them in the registry."""
+
 
 class Severity(StrEnum):
     ERROR = "error"

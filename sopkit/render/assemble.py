@@ -76,8 +76,9 @@ def render_handbook(
             result.refused = True
             return result
         output.check_target(options.out, [Path(t.real) for t in work.targets])
+        read = {report.path: report.digest for report in complete}  # no file read again
         _publish(pool, graphs, sorted(built), options, result, progress,
-                 key or inputs_key(work.targets, options))  # fmt: skip
+                 key or inputs_key(work.targets, options, read))  # fmt: skip
     return result
 
 

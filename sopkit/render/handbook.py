@@ -9,7 +9,7 @@ checking; this module decides that, and imports the machinery that renders
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
@@ -89,8 +89,13 @@ def render(
     return assemble.render_handbook(work, config, options, progress, check_options, key, previous)
 
 
-def inputs_key(sources: Sequence[SourceFile], options: RenderOptions) -> str:
-    """A hash of everything a handbook is made from: sources, templates, options, tools."""
+def inputs_key(
+    sources: Sequence[SourceFile], options: RenderOptions, digests: Mapping[str, str] = {}
+) -> str:
+    """A hash of everything a handbook is made from: sources, templates, options, tools.
+
+    `digests`: the sources' digests by path, where the check has read them already.
+    """
     material = hashlib.sha256()
     for part in (
         __version__,
@@ -112,6 +117,10 @@ def inputs_key(sources: Sequence[SourceFile], options: RenderOptions) -> str:
                 material.update(path.name.encode() + b"\0" + path.read_bytes())
     for source in sources:
         material.update(source.display.encode() + b"\0")
-        data = read_source(source.real)
-        material.update(data if isinstance(data, bytes) else data.message.encode())
+        digest = digests.get(source.display)
+        if digest is None:
+            data = read_source(source.display)
+            raw = data if isinstance(data, bytes) else data.message.encode()
+            digest = hashlib.sha256(raw).hexdigest()
+        material.update(digest.encode())
     return material.hexdigest()

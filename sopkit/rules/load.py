@@ -1,10 +1,10 @@
 """Rules whose problems are found while a file is read and built into a model."""
 
-from sopkit.problems import Severity
+from sopkit.problems import NODE_KIND, SCHEMA, YAML_SYNTAX, Severity
 from sopkit.rules.registry import Scope, documented_rule
 
 documented_rule(
-    "yaml-syntax",
+    YAML_SYNTAX,
     Severity.ERROR,
     Scope.LOAD,
     """
@@ -31,7 +31,7 @@ documented_rule(
 )
 
 documented_rule(
-    "schema",
+    SCHEMA,
     Severity.ERROR,
     Scope.LOAD,
     """
@@ -66,7 +66,7 @@ documented_rule(
 )
 
 documented_rule(
-    "node-kind",
+    NODE_KIND,
     Severity.ERROR,
     Scope.LOAD,
     """

@@ -6,11 +6,9 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from sopkit.model import NodeShape, Ref, SopRefs, TranslationKey
-from sopkit.problems import Finding, Loc, Severity
+from sopkit.problems import SCHEMA, Finding, Loc, Severity
 from sopkit.rules.registry import Repository, repository_rule
 from sopkit.translation import first_difference
-
-SCHEMA = "schema"
 
 
 class Pairing(NamedTuple):

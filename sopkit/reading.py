@@ -1,0 +1,55 @@
+"""One way to read a SOP, for every command: a file (or its bytes) -> the model, the
+problems found on the way, and a digest of exactly the bytes that were read.
+
+`check` reads the files it checks with `model=True` and the rest of the source
+folder without building models (only ids and calls are needed from them);
+`walk`, `diff` and the others take a SOP only when `usable` (no load-stage
+problem: it reads as the SOP its author meant).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple
+
+from sopkit.build import build_sop
+from sopkit.loader import Document, load_bytes
+from sopkit.model import Sop
+from sopkit.problems import FILE_START, LOAD_RULES, YAML_SYNTAX, Finding
+from sopkit.sources import Unreadable, read_source
+
+
+class Reading(NamedTuple):
+    path: str
+    sop: Sop | None
+    findings: list[Finding]
+    digest: str  # sha256 of the bytes read (of why nothing was read, for a file that was not)
+    document: Document  # the composed YAML and its text: suppressions and `fmt` read them
+
+    @property
+    def usable(self) -> bool:
+        """Whether the SOP reads as its author meant: built, with no load-stage problem."""
+        return self.sop is not None and not any(f.rule in LOAD_RULES for f in self.findings)
+
+    @property
+    def first_problem(self) -> Finding | None:
+        return self.findings[0] if self.findings else None
+
+
+def read_sop(source: str | bytes, path: str | None = None, *, model: bool = True) -> Reading:
+    """Read a SOP from a file path (`source: str`) or from bytes (a git revision, `fmt`'s
+    result); `path` is how problems name it (default: the file path)."""
+    shown = path if path is not None else str(source)
+    data = read_source(source) if isinstance(source, str) else source
+    if isinstance(data, Unreadable):
+        document = Document(shown, "", None, [Finding(YAML_SYNTAX, FILE_START, data.message)])
+        digest = hashlib.sha256(data.message.encode()).hexdigest()
+        return Reading(shown, None, list(document.findings), digest, document)
+    digest = hashlib.sha256(data).hexdigest()
+    document = load_bytes(data, shown)
+    findings = list(document.findings)
+    sop = None
+    if model and document.readable:
+        sop, built = build_sop(document.root, shown)
+        findings.extend(built)
+    return Reading(shown, sop, findings, digest, document)
