@@ -8,11 +8,11 @@ Repository rules, suppressions and severities are applied afterwards, here.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import NamedTuple
 
+from sopkit import parallel
 from sopkit import rules as _rules  # noqa: F401  (registers every rule)
 from sopkit.build import refs_only
 from sopkit.config import Config
@@ -31,9 +31,6 @@ from sopkit.rules.registry import (
     sop_rules,
 )
 from sopkit.suppression import Suppression, apply_suppressions, find_suppressions
-
-PARALLEL_FROM = 48
-"""Below this many files, a process pool costs more than it saves."""
 
 
 class CheckOptions(NamedTuple):
@@ -113,8 +110,8 @@ def analyse(job: Job) -> FileReport:
 
 
 def _run_jobs(jobs: Sequence[Job]) -> list[FileReport]:
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < PARALLEL_FROM or workers < 2:
+    workers = parallel.worker_count(len(jobs))
+    if workers == 1:
         return [analyse(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor  # costs 10 ms to import; rarely needed
 

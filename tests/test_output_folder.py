@@ -19,7 +19,7 @@ import pytest
 from click.testing import Result
 
 from bench.generate import generate
-from sopkit.render import shards
+from sopkit.parallel import PARALLEL_FROM
 from sopkit.render.output import MANIFEST, STAGING_PREFIX
 from tests.conftest import TODAY, RunCli, python_env
 from tests.test_render import NEEDS_DOT, render_examples, tree
@@ -202,7 +202,7 @@ def _alive(pid: int) -> bool:
 
 
 def _start_a_long_render(workdir: Path) -> tuple[subprocess.Popen[bytes], set[int]]:
-    generate(workdir / "sops", count=2 * shards.PARALLEL_FROM + 100, nodes=40)
+    generate(workdir / "sops", count=2 * PARALLEL_FROM + 100, nodes=40)
     command = [sys.executable, "-m", "sopkit", "render", "sops", "-o", "out", "--today", TODAY,
                "--flowchart", "mermaid"]  # fmt: skip
     process = subprocess.Popen(command, cwd=workdir, env=python_env(),

@@ -16,16 +16,18 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
+from sopkit import parallel
 from sopkit.checker import Job
-from sopkit.render import graphviz_run, shards
+from sopkit.render import graphviz_run, pool
 from sopkit.render.graphviz_run import LayoutFailure
 from sopkit.render.layouts import SMALLEST_BATCH, LayoutQueue
+from sopkit.render.worker import Settings
 from tests.conftest import EXAMPLES, TODAY, RunCli
 from tests.test_render import tree
 
 NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
-MANY = shards.PARALLEL_FROM + 12  # enough files for worker processes
-PARALLEL_COUNT = 2 * shards.PARALLEL_FROM + 30
+MANY = parallel.PARALLEL_FROM + 12  # enough files for worker processes
+PARALLEL_COUNT = 2 * parallel.PARALLEL_FROM + 30
 
 
 @pytest.fixture
@@ -69,17 +71,17 @@ def test_worker_processes_write_the_handbook_one_process_writes(
 ) -> None:
     many_sops(workdir)
     opened: list[str] = []
-    open_shards = shards.open_shards
+    open_shards = pool.open_shards
 
-    def spy(settings: shards.Settings, jobs: list[Job]) -> shards.Shards:
-        pool = open_shards(settings, jobs)
-        opened.append(type(pool).__name__)
-        return pool
+    def spy(settings: Settings, jobs: list[Job]) -> pool.Shards:
+        shards = open_shards(settings, jobs)
+        opened.append(type(shards).__name__)
+        return shards
 
-    monkeypatch.setattr(shards, "open_shards", spy)
+    monkeypatch.setattr(pool, "open_shards", spy)
     pooled = cli("render", "sops", "-o", "pooled", "--today", TODAY, "--html")
     assert pooled.exit_code == 0, pooled.output
-    monkeypatch.setattr(shards, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10**9)
     alone = cli("render", "sops", "-o", "alone", "--today", TODAY, "--html")
     assert alone.exit_code == 0, alone.output
     assert opened == ["ProcessShards", "LocalShards"]
@@ -210,13 +212,13 @@ def test_workers_get_shares_of_about_the_same_size(tmp_path: Path) -> None:
         jobs.append(Job(SourceFile(str(path), str(path)), date(2026, 1, 1), (), True, True))
     jobs.append(Job(SourceFile("gone.yaml", str(tmp_path / "gone.yaml")), date(2026, 1, 1),
                     (), True, True))  # fmt: skip
-    parts = shards.shares(jobs, 2)
+    parts = pool.shares(jobs, 2)
     places = [index for part in parts for index, _ in part]
     assert sorted(places) == list(range(len(jobs)))  # every job once
     assert all(part == sorted(part, key=lambda pair: pair[0]) for part in parts)  # plan order
     loads = [sum(sizes[index] for index, _ in part if index < len(sizes)) for part in parts]
     assert abs(loads[0] - loads[1]) <= max(sizes) // 4, loads
-    assert shards.shares(jobs, 2) == parts  # the same every time
+    assert pool.shares(jobs, 2) == parts  # the same every time
 
 
 @NEEDS_DOT
@@ -267,3 +269,34 @@ def test_the_layout_queue_waits_for_a_full_batch_while_more_may_come() -> None:
     queue.done([key for key, _ in rest], [LayoutFailure("no")] * len(rest))
     assert queue.finished
     assert queue.results["key3"] == LayoutFailure("no")
+
+
+@NEEDS_DOT
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two worker processes")
+def test_the_layout_queue_really_spreads_batches_over_the_workers(tmp_path: Path) -> None:
+    """Outputs would be right with every batch on one worker, only slower: this counts
+    which worker laid out what."""
+    from datetime import date
+
+    from sopkit.discovery import discover
+    from sopkit.render.charts import Graphviz
+    from sopkit.render.chartstyle import ChartStyle
+
+    generate(tmp_path / "sops", count=PARALLEL_COUNT, nodes=30)
+    executable, version = graphviz_run.dot_executable(), graphviz_run.dot_version()
+    assert executable is not None
+    assert version is not None
+    settings = Settings(ChartStyle(), "graphviz", False, None,
+                        Graphviz(executable, version, ("svg",)))  # fmt: skip
+    jobs = [Job(source, date(2026, 11, 23), (), True, True)
+            for source in discover([str(tmp_path / "sops")])]  # fmt: skip
+    shards = pool.ProcessShards(settings, jobs, 2)
+    try:
+        assert len(list(shards.analysed())) == len(jobs)
+        images = shards.laid_out(lambda count: None)
+        assert len(images) == len(jobs)  # every SOP's chart differs
+        counts = [worker.laid_out for worker in shards.workers]
+        assert sum(counts) == len(jobs)
+        assert min(counts) >= len(jobs) // 4, counts  # both workers ran `dot`, neither idle
+    finally:
+        shards.close()

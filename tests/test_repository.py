@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from sopkit import checker
+from sopkit import parallel
 from sopkit.checker import CheckOptions, check
 from sopkit.config import Config
 from tests.conftest import ROOT, SOPS, TODAY, python_env
@@ -39,7 +39,7 @@ def test_the_example_sops_call_each_other_in_three_languages() -> None:
 def test_a_pool_of_workers_gives_the_same_problems_as_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    count = checker.PARALLEL_FROM + 4
+    count = parallel.PARALLEL_FROM + 4
     generate(tmp_path / "sops", count=count, nodes=12)
     broken = tmp_path / "sops" / "team1" / "sop-00001.yaml"
     text = broken.read_text(encoding="utf-8").replace("steps:", "start: nowhere\nsteps:")
@@ -47,7 +47,7 @@ def test_a_pool_of_workers_gives_the_same_problems_as_one_process(
     config = Config(root=tmp_path, source=tmp_path / "sops")
     options = CheckOptions(date(2026, 11, 23))
     pooled = check([str(tmp_path / "sops")], config, options, keep_models=True)
-    monkeypatch.setattr(checker, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10**9)
     serial = check([str(tmp_path / "sops")], config, options, keep_models=True)
     assert pooled == serial
     assert len(pooled.sops) == count  # whole models cross the process boundary

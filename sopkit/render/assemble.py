@@ -21,10 +21,11 @@ from jinja2 import Environment
 from sopkit import checker
 from sopkit.checker import CheckOptions, FileReport
 from sopkit.config import Config
-from sopkit.render import context, graphviz_run, output, overviews, shards
+from sopkit.render import context, graphviz_run, output, overviews, pool
 from sopkit.render.charts import Graphviz, previous_layouts, write_images
 from sopkit.render.graphviz_run import Images, LayoutFailure
-from sopkit.render.handbook import Progress, RenderOptions, RenderResult, inputs_key
+from sopkit.render.options import Progress, RenderOptions, RenderResult, inputs_key
+from sopkit.render.worker import Settings, WriteRequest
 from sopkit.templating import environment, render_template
 
 
@@ -54,14 +55,12 @@ def render_handbook(
     """Check in worker processes, lay out the flowcharts, write the handbook, publish it
     (`key`: the inputs' key when already known; `previous`: the manifest there)."""
     graphviz = _graphviz(options, {} if options.check_only else previous)
-    settings = shards.Settings(
-        options.chart, options.flowchart, options.html, options.templates, graphviz
-    )
-    with closing(shards.open_shards(settings, work.jobs)) as pool:
+    settings = Settings(options.chart, options.flowchart, options.html, options.templates, graphviz)
+    with closing(pool.open_shards(settings, work.jobs)) as shards:
         reports: list[FileReport | None] = [None] * len(work.jobs)
         built: list[tuple[str, int, context.Digest]] = []
         graphs: dict[int, str] = {}  # job -> layout key, of the flowcharts to lay out
-        for done, item in enumerate(pool.analysed(), start=1):
+        for done, item in enumerate(shards.analysed(), start=1):
             reports[item.job] = item.report
             if item.digest is not None:
                 built.append((item.digest.id, item.job, item.digest))
@@ -77,7 +76,7 @@ def render_handbook(
             return result
         output.check_target(options.out, [Path(t.real) for t in work.targets])
         read = {report.path: report.digest for report in complete}  # no file read again
-        _publish(pool, graphs, sorted(built), options, result, progress,
+        _publish(shards, graphs, sorted(built), options, result, progress,
                  key or inputs_key(work.targets, options, read))  # fmt: skip
     return result
 
@@ -116,7 +115,7 @@ def _graphviz(options: RenderOptions, previous: dict[str, object]) -> Graphviz |
 
 
 def _publish(
-    pool: shards.Shards,
+    shards: pool.Shards,
     graphs: dict[int, str],
     built: list[tuple[str, int, context.Digest]],
     options: RenderOptions,
@@ -152,11 +151,11 @@ def _publish(
             done += count
             progress("flowcharts", done, total)
 
-        results = pool.laid_out(laid_out)
+        results = shards.laid_out(laid_out)
         images = {k: r for k, r in results.items() if not isinstance(r, LayoutFailure)}
         failed = frozenset(results.keys() - images.keys())
         svgs = {k: r["svg"] for k, r in images.items()} if options.html else {}
-        pool.request_write(shards.WriteRequest(repo, skip, folder, staging is None, failed, svgs))
+        shards.request_write(WriteRequest(repo, skip, folder, staging is None, failed, svgs))
         layouts, result.failed_layouts = _write_images(results, graphs, built, skip, sink)
         pages = _index_pages(digests, repo, environment(options.templates))
         if options.html:
@@ -166,7 +165,7 @@ def _publish(
             pages.files.update({f"{output.SITE}/{name}": data for name, data in site.items()})
         for name, data in pages.files.items():
             sink.write(name, data)
-        written = pool.written()
+        written = shards.written()
         everything = dict(sink.digests)
         for part in written:
             everything.update(part.digests)
@@ -183,7 +182,7 @@ def _publish(
             staging.publish(key, everything, layouts, settings)
     finally:
         # The workers first: none may still be writing when the staging folder goes.
-        pool.close()
+        shards.close()
         if staging is not None:
             staging.close()
 

@@ -8,52 +8,16 @@ checking; this module decides that, and imports the machinery that renders
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date
-from importlib import resources
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import replace
 
-from sopkit import __version__, checker
-from sopkit.checker import CheckOptions, CheckResult
+from sopkit import checker
+from sopkit.checker import CheckOptions
 from sopkit.config import Config
-from sopkit.discovery import SourceFile
-from sopkit.render import graphviz_run, output
-from sopkit.render.chartstyle import ChartStyle
-from sopkit.sources import read_source
+from sopkit.render import output
+from sopkit.render.options import Progress, RenderOptions, RenderResult, inputs_key
 
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    out: Path
-    today: date
-    language: str = "en"
-    flowchart: str = "graphviz"
-    chart: ChartStyle = field(default_factory=ChartStyle)
-    png: bool = False
-    html: bool = False
-    check_only: bool = False
-    templates: Path | None = None
-    select: frozenset[str] | None = None
-    ignore: frozenset[str] = frozenset()
-
-
-@dataclass
-class RenderResult:
-    check: CheckResult
-    refused: bool = False
-    files: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
-    missing_dot: bool = False
-    failed_layouts: list[str] = field(default_factory=list)
-    unchanged: bool = False
-
-    @property
-    def complete(self) -> bool:
-        return not (self.refused or self.missing_dot or self.failed_layouts)
+__all__ = ["Progress", "RenderOptions", "RenderResult", "inputs_key", "render"]
 
 
 def _quiet(stage: str, done: int, total: int) -> None:
@@ -87,40 +51,3 @@ def render(
     from sopkit.render import assemble
 
     return assemble.render_handbook(work, config, options, progress, check_options, key, previous)
-
-
-def inputs_key(
-    sources: Sequence[SourceFile], options: RenderOptions, digests: Mapping[str, str] = {}
-) -> str:
-    """A hash of everything a handbook is made from: sources, templates, options, tools.
-
-    `digests`: the sources' digests by path, where the check has read them already.
-    """
-    material = hashlib.sha256()
-    for part in (
-        __version__,
-        repr(options.chart),
-        options.flowchart,
-        str(options.png),
-        str(options.html),
-        options.language,
-        options.today.isoformat(),
-        graphviz_run.dot_version() or "",
-    ):
-        material.update(part.encode() + b"\0")  # fmt: skip
-    for folder in (options.templates, Path(str(resources.files("sopkit.templates"))),
-                   Path(str(resources.files("sopkit").joinpath("data")))):  # fmt: skip
-        if folder is not None and folder.is_dir():
-            # What the render reads, not what Python caches beside it (__pycache__).
-            for path in sorted(p for p in folder.rglob("*") if p.is_file()
-                               and "__pycache__" not in p.parts and p.suffix != ".py"):  # fmt: skip
-                material.update(path.name.encode() + b"\0" + path.read_bytes())
-    for source in sources:
-        material.update(source.display.encode() + b"\0")
-        digest = digests.get(source.display)
-        if digest is None:
-            data = read_source(source.display)
-            raw = data if isinstance(data, bytes) else data.message.encode()
-            digest = hashlib.sha256(raw).hexdigest()
-        material.update(digest.encode())
-    return material.hexdigest()

@@ -1,17 +1,35 @@
-"""A render's work per SOP, done in the processes that built the models.
+"""A render's worker processes and what they say to each other.
 
-Models carry the position of everything and cost more to pickle than to
-build, so they never cross a process boundary, and neither do pages. Each
-worker process is given a share of the files of about the same size
-(`shares`), in chunks so that checking starts at once. For its files it
-checks each one, sending back the report, a small digest for the
-handbook-wide pages and the DOT source of a flowchart to lay out. The parent
-queues the flowcharts of all workers (`layouts`) and hands each worker that
-has checked its share the next batch for its `dot`. Once the parent has the
-verdict of the whole check and the flowcharts, it sends
-what pages need to know about the others, and the worker renders its pages
-and writes its files into the staging folder. Few files are done in this
-process, by the same `Worker`.
+Models carry the position of everything and cost more to pickle than to build,
+so they never cross a process boundary, and neither do pages: each `Worker`
+(`worker.py`) keeps the models of the files it checked and writes their files.
+Each worker process is given a share of the files of about the same size
+(`shares`), in chunks so that checking starts at once. The parent queues the
+flowcharts of all workers (`layouts.LayoutQueue`) and hands each waiting worker
+the next batch for its `dot`. A few files are done in this process instead
+(`LocalShards`), by the same `Worker`.
+
+The messages, in the order they pass (parent P, worker W):
+
+    step  direction  message                   when, and why
+    1     P -> W     _Chunk(jobs)              two per worker at the start (one to do, one
+                                               waiting), then one for each _ChunkDone
+    2     W -> P     _ChunkDone(results)       a chunk checked: reports, digests, the DOT
+                                               of new flowcharts
+    3     P -> W     _NoMoreJobs()             once, when the worker's share is all sent
+    4     P -> W     _Batch(graphs)            only to a waiting worker: told there are no
+                                               more jobs, no chunk or batch unanswered
+    5     W -> P     _BatchDone(keys, results) a batch laid out; the next are handed out
+    6     P -> W     WriteRequest(...)         every chart laid out, the check concluded:
+                                               what pages need to know of the others
+    7     W -> P     Written(...)              its files written (digests, layouts, or for
+                                               --check what differs)
+    8     P -> W     None                      the end (also when the parent stops early)
+    -     W -> P     _Failed(error, details)   instead of an answer: raised in the parent
+
+Why a batch goes only to a waiting worker: a batch of large graphs is more than
+a pipe holds. Sent to a worker that is itself sending a large message, each side
+would wait for the other to read, and the render would never end.
 """
 
 from __future__ import annotations
@@ -23,163 +41,18 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
+from multiprocessing.process import BaseProcess
 from typing import NamedTuple, Protocol
 
-from jinja2 import Environment
-
-from sopkit.checker import FileReport, Job, analyse
+from sopkit import parallel
+from sopkit.checker import Job
 from sopkit.errors import RenderError, SopkitError
-from sopkit.model import Sop
-from sopkit.render import context
-from sopkit.render.charts import Flowcharts, Graphviz, write_images
-from sopkit.render.chartstyle import ChartStyle
-from sopkit.render.flowchart import to_dot, to_mermaid
 from sopkit.render.graphviz_run import Images, LayoutFailure, lay_out
 from sopkit.render.layouts import Graph, LayoutQueue
-from sopkit.render.output import SITE, Comparison, FolderSink, Sink
-from sopkit.templating import environment, render_template
-
-PARALLEL_FROM = 48
-"""Below this many files, worker processes cost more than they save."""
-MAX_WORKERS = 8
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What every worker needs to know, sent once."""
-
-    chart: ChartStyle
-    flowchart: str  # graphviz | mermaid
-    html: bool
-    templates: Path | None
-    graphviz: Graphviz | None  # None: no images (Mermaid, or Graphviz is missing)
-
-
-class Analysed(NamedTuple):
-    """One file checked: its report (without the model) and, for a SOP, its digest."""
-
-    job: int  # the job's place in the plan
-    report: FileReport
-    digest: context.Digest | None = None
-    graph: Graph | None = None  # a flowchart to lay out
-
-
-class WriteRequest(NamedTuple):
-    """What the pages need to know about all SOPs, and where the files go."""
-
-    repo: context.Repository
-    skip: frozenset[int]  # jobs that another job with the same SOP id overrides
-    folder: Path  # the staging folder; with `compare`, the handbook to compare with
-    compare: bool = False  # `render --check`
-    failed: frozenset[str] = frozenset()  # layout keys `dot` could not lay out
-    svgs: Mapping[str, bytes] = {}  # by layout key, what the pool laid out: for HTML pages
-
-
-class Written(NamedTuple):
-    digests: dict[str, str]  # every file written, by name
-    layouts: dict[str, str]  # image file -> what it was laid out from
-    changed: list[str]  # with `compare`: the files that differ
-
-
-class Worker:
-    """Checks files and keeps their models; writes their files."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.models: dict[int, Sop] = {}
-        self.dots: dict[int, str] = {}
-        self.layouts: dict[int, str] = {}  # job -> layout key
-        self.charts = Flowcharts(settings.graphviz) if settings.graphviz else None
-
-    def analyse(self, job_index: int, job: Job) -> Analysed:
-        report = analyse(job)
-        sop = report.sop
-        if sop is None:
-            return Analysed(job_index, report)
-        self.models[job_index] = sop
-        graph = None
-        if self.settings.flowchart == "graphviz":
-            dot = to_dot(sop, self.settings.chart, {r.id: r.description for r in sop.roles})
-            self.dots[job_index] = dot
-            if self.charts is not None:
-                key, new = self.charts.add(dot)
-                self.layouts[job_index] = key
-                graph = (key, dot) if new else None
-        return Analysed(job_index, report._replace(sop=None), context.digest_of(sop), graph)
-
-    def lay_out(self, graphs: Sequence[Graph]) -> _BatchDone:
-        """Flowcharts of any worker's SOPs, laid out by this process's `dot`."""
-        assert self.settings.graphviz is not None
-        graphviz = self.settings.graphviz
-        results = lay_out(graphviz.executable, graphviz.formats, [source for _, source in graphs])
-        return _BatchDone([key for key, _ in graphs], results)
-
-    def write(self, request: WriteRequest) -> Written:
-        sink = Comparison(request.folder) if request.compare else FolderSink(request.folder)
-        pages = environment(self.settings.templates)
-        site = _Site(self.settings.templates) if self.settings.html else None
-        layouts: dict[str, str] = {}
-        for job_index, sop in sorted(self.models.items()):
-            if job_index in request.skip:
-                continue
-            drawn, svg = self._flowchart(job_index, sop, sink, layouts, request)
-            mermaid = None
-            if self.settings.flowchart == "mermaid":
-                mermaid = to_mermaid(sop, self.settings.chart)
-            image = f"{sop.id}.svg" if drawn else None
-            page = context.sop_page(sop, request.repo, image, mermaid)
-            markdown = render_template(pages, "sop.md.j2", page=page)
-            sink.write(f"{sop.id}.md", markdown)
-            if site is not None:
-                sink.write(f"{SITE}/{sop.id}.html",
-                           site.page(sop, markdown, request.repo, svg))  # fmt: skip
-                sink.write(f"{SITE}/{sop.id}.card.html", site.card(sop, request.repo))
-        changed = sorted(sink.changed) if isinstance(sink, Comparison) else []
-        return Written(sink.digests, layouts, changed)
-
-    def _flowchart(
-        self,
-        job_index: int,
-        sop: Sop,
-        sink: Sink,
-        layouts: dict[str, str],
-        request: WriteRequest,
-    ) -> tuple[bool, bytes | None]:
-        """Write the SOP's .dot, and its images if they are the previous handbook's (the
-        parent writes those the pool laid out); whether the page shows an SVG flowchart,
-        and the SVG itself where this process has it."""
-        dot = self.dots.get(job_index)
-        if dot is not None:
-            sink.write(f"{sop.id}.dot", dot.encode())
-        key = self.layouts.get(job_index)
-        if key is None or self.charts is None or "svg" not in self.charts.graphviz.formats:
-            return False, None
-        kept = self.charts.images.get(key)
-        if kept is None:
-            return key not in request.failed, request.svgs.get(key)
-        write_images(sink, sop.id, key, kept, layouts)
-        return True, kept["svg"]
-
-
-class _Site:
-    """A SOP's page of the HTML handbook; markdown and nh3 are loaded only for this."""
-
-    def __init__(self, templates: Path | None) -> None:
-        from sopkit.render import site
-
-        self.module = site
-        self.env: Environment = site.environment(templates)
-
-    def page(self, sop: Sop, markdown: bytes, repo: context.Repository, svg: bytes | None) -> bytes:
-        html = self.module.sop_html(self.env, sop, markdown, repo)
-        return self.module.place_figure(html, svg)
-
-    def card(self, sop: Sop, repo: context.Repository) -> bytes:
-        return self.module.card_html(self.env, sop, repo)
+from sopkit.render.worker import Analysed, Settings, Worker, WriteRequest, Written
 
 
 class Shards(Protocol):
@@ -307,7 +180,8 @@ def _serve(connection: Connection, settings: Settings, inherited: Sequence[int] 
         if message is None:  # the parent stopped early
             return
         while isinstance(message := connection.recv(), _Batch):
-            connection.send(worker.lay_out(message.graphs))
+            keys = [key for key, _ in message.graphs]
+            connection.send(_BatchDone(keys, worker.lay_out(message.graphs)))
         while isinstance(message, WriteRequest):
             connection.send(worker.write(message))
             message = connection.recv()
@@ -352,49 +226,60 @@ def shares(jobs: Sequence[Job], workers: int) -> list[list[tuple[int, Job]]]:
     return [sorted(share, key=lambda pair: pair[0]) for share in placed]
 
 
+@dataclass
+class WorkerState:
+    """What the parent knows of one worker process."""
+
+    connection: Connection
+    process: BaseProcess
+    share: list[tuple[int, Job]]  # jobs not yet sent
+    chunks: int = 0  # chunks sent and not yet answered
+    batches: int = 0  # batches sent and not yet answered
+    told: bool = False  # told there are no more jobs
+    graphs: set[str] = field(default_factory=set)  # layout keys of its own SOPs' charts
+    laid_out: int = 0  # graphs its `dot` laid out, of any worker's SOPs
+
+    @property
+    def waiting(self) -> bool:
+        """Idle: its share checked, every batch answered. Only then is it sent a batch."""
+        return self.told and not self.chunks and not self.batches
+
+
 class ProcessShards:
     """One worker process per core, each with a share of the jobs of about the same
     size (`shares`); each worker keeps what it built."""
 
     def __init__(self, settings: Settings, jobs: Sequence[Job], workers: int) -> None:
         self.total = len(jobs)
-        self.shares = shares(jobs, workers)
         self.chunk = max(1, min(16, len(jobs) // (workers * 8)))
-        self.connections: list[Connection] = []
-        self.processes: list[multiprocessing.process.BaseProcess] = []
         self._finished = False
-        self.told: set[int] = set()  # workers told there are no more jobs
         self.queue = LayoutQueue(workers, len(jobs)) if settings.graphviz else None
-        self.chunks = [0] * workers  # chunks of jobs each worker has to do
-        self.batches = [0] * workers  # batches of flowcharts each worker has to do
-        self.graphs_of: list[set[str]] = [set() for _ in range(workers)]  # layout keys
         self.graphs_laid_out = 0
+        self.workers: list[WorkerState] = []
         forking = multiprocessing.get_start_method() == "fork"
-        for _ in range(workers):
+        for share in shares(jobs, workers):
             parent_end, child_end = multiprocessing.Pipe()
-            ends = [*self.connections, parent_end]
+            ends = [*(w.connection for w in self.workers), parent_end]
             inherited = tuple(end.fileno() for end in ends) if forking else ()
             process = multiprocessing.Process(
                 target=_serve, args=(child_end, settings, inherited), daemon=True
             )
             process.start()
             child_end.close()
-            self.connections.append(parent_end)
-            self.processes.append(process)
+            self.workers.append(WorkerState(parent_end, process, share))
 
-    def _give(self, worker: int) -> None:
+    def _give(self, worker: WorkerState) -> None:
         """The worker's next chunk of jobs, or (once) word that there are none left."""
-        share = self.shares[worker]
-        if share:
-            chunk = share[: self.chunk]
-            del share[: self.chunk]
-            self.connections[worker].send(_Chunk(chunk))
-            self.chunks[worker] += 1
-        elif worker not in self.told:
-            self.told.add(worker)
-            self.connections[worker].send(_NoMoreJobs())
+        if worker.share:
+            chunk = worker.share[: self.chunk]
+            del worker.share[: self.chunk]
+            worker.connection.send(_Chunk(chunk))
+            worker.chunks += 1
+        elif not worker.told:
+            worker.told = True
+            worker.connection.send(_NoMoreJobs())
 
-    def _receive(self, connection: object) -> tuple[int, object]:
+    def _receive(self, connection: object) -> tuple[WorkerState, object]:
         """Which worker sent what."""
         assert isinstance(connection, Connection)
         try:
@@ -407,58 +292,53 @@ class ProcessShards:
             if message.error is not None:
                 raise message.error
             raise RuntimeError(f"a render worker failed:\n{message.details}")
-        return self.connections.index(connection), message
+        return next(w for w in self.workers if w.connection is connection), message
 
     def _hand_out(self) -> None:
-        """A batch of flowcharts to lay out for each worker that waits: it has checked its
-        share and laid out what it was given.
-
-        Only to a worker that waits: a batch is large, and sending it to a worker that
-        is itself sending a large message, each waiting for the other to read, would
-        never end.
-        """
+        """A batch of flowcharts for each waiting worker (see the module's table)."""
         if self.queue is None:
             return
-        for worker in sorted(self.told):
-            if self.chunks[worker] or self.batches[worker]:
+        for worker in self.workers:
+            if not worker.waiting:
                 continue
             batch = self.queue.take()
             if batch is None:
                 return
-            self.connections[worker].send(_Batch(batch))
-            self.batches[worker] += 1
+            worker.connection.send(_Batch(batch))
+            worker.batches += 1
 
-    def _batch_done(self, worker: int, message: _BatchDone) -> None:
+    def _batch_done(self, worker: WorkerState, message: _BatchDone) -> None:
         assert self.queue is not None
         self.queue.done(message.keys, message.results)
-        self.batches[worker] -= 1
+        worker.batches -= 1
+        worker.laid_out += len(message.keys)
         self.graphs_laid_out += len(message.keys)
         self._hand_out()
 
     def analysed(self) -> Iterator[Analysed]:
-        for worker in range(len(self.connections)):  # two chunks each: one to do, one waiting
+        for worker in self.workers:  # two chunks each: one to do, one waiting
             self._give(worker)
             self._give(worker)
         received = 0
         while received < self.total:
-            for ready in wait(self.connections):
+            for ready in wait([w.connection for w in self.workers]):
                 worker, message = self._receive(ready)
                 if isinstance(message, _BatchDone):
                     self._batch_done(worker, message)
                     continue
                 assert isinstance(message, _ChunkDone)
-                self.chunks[worker] -= 1
+                worker.chunks -= 1
                 self._give(worker)
                 received += len(message.results)
                 if self.queue is not None:
                     for result in message.results:
                         if result.graph is not None:
                             self.queue.add(*result.graph)
-                            self.graphs_of[worker].add(result.graph[0])
+                            worker.graphs.add(result.graph[0])
                     self.queue.expect(self.total - received)
                 self._hand_out()
                 yield from message.results
-        for worker in range(len(self.connections)):
+        for worker in self.workers:
             self._give(worker)
         self._hand_out()
 
@@ -468,7 +348,7 @@ class ProcessShards:
         if self.graphs_laid_out:
             progress(self.graphs_laid_out)
         while not self.queue.finished:
-            busy = [c for n, c in enumerate(self.connections) if self.batches[n]]
+            busy = [w.connection for w in self.workers if w.batches]
             for ready in wait(busy):
                 worker, message = self._receive(ready)
                 assert isinstance(message, _BatchDone)
@@ -477,39 +357,41 @@ class ProcessShards:
         return self.queue.results
 
     def request_write(self, request: WriteRequest) -> None:
-        for worker, connection in enumerate(self.connections):
+        for worker in self.workers:
             if request.svgs:  # each worker is sent the images of its own SOPs
-                own = self.graphs_of[worker] & request.svgs.keys()
-                connection.send(request._replace(svgs={key: request.svgs[key] for key in own}))
+                own = worker.graphs & request.svgs.keys()
+                worker.connection.send(
+                    request._replace(svgs={key: request.svgs[key] for key in own})
+                )
             else:
-                connection.send(request)
+                worker.connection.send(request)
 
     def written(self) -> list[Written]:
         results: dict[int, Written] = {}
-        while len(results) < len(self.connections):
-            pending = [c for n, c in enumerate(self.connections) if n not in results]
+        while len(results) < len(self.workers):
+            pending = [w.connection for n, w in enumerate(self.workers) if n not in results]
             for ready in wait(pending):
                 worker, message = self._receive(ready)
                 assert isinstance(message, Written)  # every other message was taken before
-                results[worker] = message
+                results[self.workers.index(worker)] = message
         self._finished = True
         return [results[n] for n in sorted(results)]
 
     def close(self) -> None:
         """Stop the workers and wait for them (again: nothing happens)."""
-        for connection in self.connections:
+        for worker in self.workers:
             with contextlib.suppress(OSError):  # that worker has stopped already
-                connection.send(None)
-            connection.close()
-        for process in self.processes:
+                worker.connection.send(None)
+            worker.connection.close()
+        for worker in self.workers:
             if not self._finished:  # its work would be thrown away: stop it now
-                process.terminate()
-            process.join()
-        self.connections, self.processes = [], []
+                worker.process.terminate()
+            worker.process.join()
+        self.workers = []
 
 
 def open_shards(settings: Settings, jobs: Sequence[Job]) -> Shards:
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    if len(jobs) < PARALLEL_FROM or workers < 2:
+    workers = parallel.worker_count(len(jobs))
+    if workers == 1:
         return LocalShards(settings, jobs)
     return ProcessShards(settings, jobs, workers)
