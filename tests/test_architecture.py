@@ -49,3 +49,15 @@ def test_commands_that_do_not_check_import_no_rule(command: list[str], tmp_path:
     assert done.returncode == 0, done.stderr[-2000:]
     imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()]
     assert [name for name in imported if name.startswith("sopkit.rules")] == []
+
+
+RULE_MODULES = sorted(p for p in (ROOT / "sopkit" / "rules").glob("*.py")
+                      if p.name != "registry.py")  # fmt: skip
+
+
+@pytest.mark.parametrize("module", RULE_MODULES, ids=lambda p: p.name)
+def test_a_rule_never_writes_its_own_name_in_what_it_reports(module: Path) -> None:
+    """Checks yield `Report(at, message)`; the registry adds the name (as bpmnlint's
+    `reporter.report` and ruff's diagnostics do), so none can be misspelt."""
+    text = module.read_text(encoding="utf-8")
+    assert "Finding(" not in text

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 from sopkit import graph
 from sopkit.model import Sop, seconds_of
-from sopkit.problems import FILE_START, Finding, Severity
-from sopkit.rules.registry import SopContext, sop_rule
+from sopkit.problems import FILE_START, Severity
+from sopkit.rules.registry import Report, SopContext, sop_rule
 from sopkit.text import WORD, acronym_of, locate, whole_word
 from sopkit.values import format_seconds
 
 
 @sop_rule("undefined-acronym", Severity.WARNING)
-def undefined_acronyms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def undefined_acronyms(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """An all-capitals word is used in the text but not defined in `terms`.
 
     A new hire does not know what TTR, CSAT or ΚΥΑ mean. Any script counts
@@ -53,8 +53,7 @@ def undefined_acronyms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
                 continue
             assert acronym is not None
             reported.add(acronym)
-            yield Finding(
-                "undefined-acronym",
+            yield Report(
                 locate(word, piece.at, ctx.lines),
                 f"'{acronym}' is not defined in terms; "
                 "add it there so new readers know what it means",
@@ -62,7 +61,7 @@ def undefined_acronyms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
 
 
 @sop_rule("unused-term", Severity.WARNING)
-def unused_terms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def unused_terms(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """A term is defined in `terms` but used nowhere in the SOP's text.
 
     A glossary entry nobody reads is noise, and often a sign that the step
@@ -85,15 +84,14 @@ def unused_terms(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
         # pieces keeps a phrase from matching across two of them.
         text = "\0".join(piece.text for piece in pieces if piece.definition_of != term.name)
         if not whole_word(term.name).search(text):
-            yield Finding(
-                "unused-term",
+            yield Report(
                 term.at,
                 f"term '{term.name}' is defined but not used in the text; remove it or use it",
             )
 
 
 @sop_rule("missing-owner", Severity.WARNING)
-def missing_owner(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def missing_owner(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """The SOP has no `owner`.
 
     New hires need a named person to ask when the procedure does not fit the
@@ -106,15 +104,14 @@ def missing_owner(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
         owner: Maria P. <maria@example.com>
     """
     if sop.owner is None and not sop.where.has("owner"):
-        yield Finding(
-            "missing-owner",
+        yield Report(
             FILE_START,
             "no owner: add `owner: Name <e-mail>` so readers know whom to ask",
         )
 
 
 @sop_rule("review-overdue", Severity.WARNING)
-def review_overdue(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def review_overdue(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """The `review_by` date has passed.
 
     An SOP nobody reviews drifts away from what the team really does. The
@@ -131,8 +128,7 @@ def review_overdue(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
     """
     if sop.review_by is not None and ctx.today > sop.review_by:
         days = (ctx.today - sop.review_by).days
-        yield Finding(
-            "review-overdue",
+        yield Report(
             sop.where.value("review_by"),
             f"review_by {sop.review_by.isoformat()} has passed ({days} day"
             f"{'' if days == 1 else 's'} ago); review the SOP and set the next date",
@@ -140,7 +136,7 @@ def review_overdue(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
 
 
 @sop_rule("sla-exceeded", Severity.WARNING)
-def sla_exceeded(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def sla_exceeded(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """The longest path's total `duration` from start to an end is over the SOP's `sla`.
 
     If following the slowest path through the procedure already breaks the
@@ -162,15 +158,14 @@ def sla_exceeded(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
 
     total = graph.longest_path(sop.flow, [seconds_of(node) for node in sop.nodes].__getitem__)
     if total is not None and total > sop.sla.seconds:
-        yield Finding(
-            "sla-exceeded",
+        yield Report(
             sop.where.value("sla"),
             f"the longest path takes {format_seconds(total)}, over the SLA of {sop.sla.text}",
         )
 
 
 @sop_rule("too-many-nodes", Severity.OFF)
-def too_many_nodes(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def too_many_nodes(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """The SOP has more nodes than `max_nodes` in the config (default 40); off unless enabled.
 
     A procedure that does not fit on a page is hard to follow on the phone and
@@ -183,8 +178,7 @@ def too_many_nodes(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
     Good: three SOPs of 20 steps, the first calling the others with `sop:`.
     """
     if len(sop.nodes) > ctx.max_nodes:
-        yield Finding(
-            "too-many-nodes",
+        yield Report(
             sop.where.value("steps"),
             f"{len(sop.nodes)} nodes, more than max_nodes = {ctx.max_nodes}; "
             "split the procedure and call the parts with `sop:`",

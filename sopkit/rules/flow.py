@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 from sopkit import graph
 from sopkit.model import Decision, Sop
-from sopkit.problems import Finding, Severity
-from sopkit.rules.registry import SopContext, sop_rule
+from sopkit.problems import Severity
+from sopkit.rules.registry import Report, SopContext, sop_rule
 from sopkit.values import did_you_mean
 
 
 @sop_rule("duplicate-node-id", Severity.ERROR)
-def duplicate_node_ids(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def duplicate_node_ids(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """Two nodes of one SOP share an id.
 
     `next`, branches and the handbook's step links all name nodes by id; with
@@ -37,15 +37,14 @@ def duplicate_node_ids(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
         first = sop.flow.first_index.get(node.id)
         if node.id and first is not None and first != node.index:
             line = sop.nodes[first].at.line
-            yield Finding(
-                "duplicate-node-id",
+            yield Report(
                 node.at,
                 f"node id '{node.id}' is already used on line {line}; give each node its own id",
             )
 
 
 @sop_rule("unknown-target", Severity.ERROR)
-def unknown_targets(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def unknown_targets(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """`next`, a branch or `start` names no node of the SOP.
 
     A reader following the procedure would reach a dead end. The message
@@ -64,8 +63,7 @@ def unknown_targets(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
     """
     ids = list(sop.flow.first_index)
     if sop.start is not None and sop.start not in sop.flow.first_index:
-        yield Finding(
-            "unknown-target",
+        yield Report(
             sop.where.value("start"),
             f"start '{sop.start}' names no node{did_you_mean(sop.start, ids)}",
         )
@@ -73,15 +71,14 @@ def unknown_targets(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
         for edge in edges:
             if edge.target is None:
                 what = f"branch '{edge.label}'" if edge.label is not None else "next"
-                yield Finding(
-                    "unknown-target",
+                yield Report(
                     edge.at,
                     f"{what} '{edge.target_id}' names no node{did_you_mean(edge.target_id, ids)}",
                 )
 
 
 @sop_rule("decision-branches", Severity.ERROR)
-def decision_branches(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def decision_branches(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """A decision has fewer than two branches, or all its branches lead to the same node.
 
     A question with one possible answer, or with answers that all do the same
@@ -105,15 +102,13 @@ def decision_branches(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
             continue
         targets = {b.target for b in node.branches}
         if len(node.branches) < 2:
-            yield Finding(
-                "decision-branches",
+            yield Report(
                 node.at,
                 f"decision '{node.id}' has {len(node.branches)} branch"
                 f"{'' if len(node.branches) == 1 else 'es'}; a decision needs at least two answers",
             )
         elif len(targets) == 1:
-            yield Finding(
-                "decision-branches",
+            yield Report(
                 node.at,
                 f"every branch of decision '{node.id}' leads to '{targets.pop()}'; "
                 "the question decides nothing",
@@ -121,7 +116,7 @@ def decision_branches(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
 
 
 @sop_rule("unreachable-node", Severity.ERROR)
-def unreachable_nodes(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def unreachable_nodes(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """A node cannot be reached from the start.
 
     Nobody following the procedure will ever do this step, so either a
@@ -142,15 +137,14 @@ def unreachable_nodes(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
     seen = graph.reachable(sop.flow)
     for node in sop.nodes:
         if node.index not in seen:
-            yield Finding(
-                "unreachable-node",
+            yield Report(
                 node.at,
                 f"node '{node.id or node.index + 1}' cannot be reached from the start",
             )
 
 
 @sop_rule("no-exit", Severity.ERROR)
-def no_exit(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def no_exit(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """A node from which no end can be reached: a loop with no way out.
 
     Customer service always needs a way out, to an end or to a human. A loop
@@ -175,8 +169,7 @@ def no_exit(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
     finishing = graph.can_finish(sop.flow)
     for node in sop.nodes:
         if node.index not in finishing:
-            yield Finding(
-                "no-exit",
+            yield Report(
                 node.at,
                 f"no end can be reached from node '{node.id or node.index + 1}': "
                 "it is caught in a loop with no way out",

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 from sopkit import graph
 from sopkit.model import Sop, SopRefs
-from sopkit.problems import Finding, Severity
-from sopkit.rules.registry import Repository, SopContext, repository_rule, sop_rule
+from sopkit.problems import Severity
+from sopkit.rules.registry import Report, Repository, SopContext, repository_rule, sop_rule
 from sopkit.values import did_you_mean
 
 
 @sop_rule("unknown-role", Severity.ERROR)
-def unknown_roles(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
+def unknown_roles(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """A node's `role` is not a key of `roles`.
 
     The handbook builds a page per role ("what do I do as a Tier-1 agent?");
@@ -40,8 +40,7 @@ def unknown_roles(sop: Sop, ctx: SopContext) -> Iterator[Finding]:
             hint = did_you_mean(node.role, declared)
             if not declared:
                 hint = " (declare it under `roles:` with a description)"
-            yield Finding(
-                "unknown-role",
+            yield Report(
                 node.where.value("role"),
                 f"role '{node.role}' is not in roles{hint}",
             )
@@ -57,7 +56,7 @@ def _first_by_id(repo: Repository) -> dict[str, SopRefs]:
 
 
 @repository_rule("duplicate-sop-id", Severity.ERROR)
-def duplicate_sop_ids(repo: Repository) -> Iterator[tuple[str, Finding]]:
+def duplicate_sop_ids(repo: Repository) -> Iterator[tuple[str, Report]]:
     """Two files declare the same SOP id.
 
     SOP ids name the handbook's files and are what `sop:` and `related:`
@@ -77,8 +76,7 @@ def duplicate_sop_ids(repo: Repository) -> Iterator[tuple[str, Finding]]:
             spelt = "" if owner.id == refs.id else f" as '{owner.id}' (ids ignore case)"
             yield (
                 refs.path,
-                Finding(
-                    "duplicate-sop-id",
+                Report(
                     refs.id_at,
                     f"SOP id '{refs.id}' is already declared by {owner.path}{spelt}",
                 ),
@@ -86,7 +84,7 @@ def duplicate_sop_ids(repo: Repository) -> Iterator[tuple[str, Finding]]:
 
 
 @repository_rule("unknown-sop", Severity.ERROR)
-def unknown_sops(repo: Repository) -> Iterator[tuple[str, Finding]]:
+def unknown_sops(repo: Repository) -> Iterator[tuple[str, Report]]:
     """`sop:` or `related:` names no SOP of the repository.
 
     The step would send the reader to a procedure that does not exist. SOPs
@@ -117,11 +115,11 @@ def unknown_sops(repo: Repository) -> Iterator[tuple[str, Finding]]:
                     else:
                         hint = did_you_mean(ref.id, ids)
                     message = f"{kind} '{ref.id}' names no SOP of the repository{hint}"
-                    yield refs.path, Finding("unknown-sop", ref.at, message)
+                    yield refs.path, Report(ref.at, message)
 
 
 @repository_rule("sop-call-cycle", Severity.ERROR)
-def sop_call_cycles(repo: Repository) -> Iterator[tuple[str, Finding]]:
+def sop_call_cycles(repo: Repository) -> Iterator[tuple[str, Report]]:
     """SOPs call each other in a circle through `sop:`.
 
     Following such a procedure never ends: A hands over to B, which hands
@@ -149,8 +147,7 @@ def sop_call_cycles(repo: Repository) -> Iterator[tuple[str, Finding]]:
         call = next((ref.at for ref in origin.calls if ref.id == route[1]), origin.id_at)
         yield (
             origin.path,
-            Finding(
-                "sop-call-cycle",
+            Report(
                 call,
                 "SOPs call each other in a circle: " + " -> ".join(route),
             ),

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from sopkit.model import Sop, SopRefs
-from sopkit.problems import Finding, Severity
+from sopkit.problems import Finding, Loc, Severity
 from sopkit.text import Piece, text_pieces
 
 
@@ -54,8 +54,16 @@ class Repository(NamedTuple):
     reported: frozenset[str]
 
 
-SopCheck = Callable[[Sop, SopContext], Iterable[Finding]]
-RepoCheck = Callable[[Repository], Iterable[tuple[str, Finding]]]
+class Report(NamedTuple):
+    """What a check says: where, and what. The rule's name is the registry's to add: a
+    check never writes it, so it cannot misspell it."""
+
+    at: Loc
+    message: str
+
+
+SopCheck = Callable[[Sop, SopContext], Iterable[Report]]
+RepoCheck = Callable[[Repository], Iterable[tuple[str, Report]]]
 
 
 class Rule(NamedTuple):
@@ -108,13 +116,61 @@ def documented_rule(name: str, severity: Severity, scope: Scope, doc: str) -> No
     _register(Rule(name, severity, scope, cleandoc(doc)))
 
 
-def sop_rules() -> Iterator[tuple[Rule, SopCheck]]:
-    for rule in RULES.values():
-        if rule.scope is Scope.SOP and rule.check is not None:
-            yield rule, rule.check  # type: ignore[misc]
+_MORE_REPOSITORY_CHECKS: list[tuple[str, RepoCheck]] = []
 
 
-def repository_rules() -> Iterator[tuple[Rule, RepoCheck]]:
+def repository_check_of(name: str) -> Callable[[RepoCheck], RepoCheck]:
+    """Another repository-wide check reporting as an existing rule (for `schema` problems
+    that only the whole repository shows, such as a translation of a translation)."""
+
+    def register(check: RepoCheck) -> RepoCheck:
+        _MORE_REPOSITORY_CHECKS.append((name, check))
+        return check
+
+    return register
+
+
+NamedSopCheck = Callable[[Sop, SopContext], Iterator[Finding]]
+NamedRepoCheck = Callable[[Repository], Iterator[tuple[str, Finding]]]
+
+
+_NAMED_SOP_CHECKS: list[tuple[Rule, NamedSopCheck]] = []
+
+
+def sop_rules() -> list[tuple[Rule, NamedSopCheck]]:
+    """Each SOP rule with its check, whose reports carry the rule's name (made once: a
+    check runs on every file)."""
+    if len(_NAMED_SOP_CHECKS) != sum(r.scope is Scope.SOP for r in RULES.values()):
+        _NAMED_SOP_CHECKS[:] = [
+            (rule, _named_sop_check(rule.name, rule.check))  # type: ignore[arg-type]
+            for rule in RULES.values()
+            if rule.scope is Scope.SOP and rule.check is not None
+        ]
+    return _NAMED_SOP_CHECKS
+
+
+def repository_rules() -> Iterator[
+    tuple[Rule, Callable[[Repository], Iterator[tuple[str, Finding]]]]
+]:
+    """Each repository rule with its checks, whose reports carry the rule's name."""
     for rule in RULES.values():
         if rule.scope is Scope.REPOSITORY and rule.check is not None:
-            yield rule, rule.check  # type: ignore[misc]
+            yield rule, _named_repository_check(rule.name, rule.check)  # type: ignore[arg-type]
+    for name, check in _MORE_REPOSITORY_CHECKS:
+        yield RULES[name], _named_repository_check(name, check)
+
+
+def _named_sop_check(name: str, check: SopCheck) -> NamedSopCheck:
+    def run(sop: Sop, context: SopContext) -> Iterator[Finding]:
+        for at, message in check(sop, context):
+            yield Finding(name, at, message)
+
+    return run
+
+
+def _named_repository_check(name: str, check: RepoCheck) -> NamedRepoCheck:
+    def run(repository: Repository) -> Iterator[tuple[str, Finding]]:
+        for path, (at, message) in check(repository):
+            yield path, Finding(name, at, message)
+
+    return run

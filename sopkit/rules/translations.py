@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from sopkit.model import NodeShape, Ref, SopRefs, TranslationKey
-from sopkit.problems import SCHEMA, Finding, Loc, Severity
-from sopkit.rules.registry import Repository, repository_rule
+from sopkit.problems import SCHEMA, Loc, Severity
+from sopkit.rules.registry import Report, Repository, repository_check_of, repository_rule
 from sopkit.translation import first_difference
 
 
@@ -32,7 +32,7 @@ def _translations(repo: Repository) -> Iterator[Pairing]:
 
 
 @repository_rule("translation-structure", Severity.ERROR)
-def translation_structure(repo: Repository) -> Iterator[tuple[str, Finding]]:
+def translation_structure(repo: Repository) -> Iterator[tuple[str, Report]]:
     """A translation's graph differs from its source's.
 
     A translation says the same procedure in another language: the same nodes
@@ -57,38 +57,26 @@ def translation_structure(repo: Repository) -> Iterator[tuple[str, Finding]]:
     """
     for refs, of, source, theirs in _translations(repo):
         at = of.at
-        if source.translation_of is not None:
-            message = (
-                f"translation_of '{source.id}' is itself a translation (of "
-                f"'{source.translation_of.id}'): name the original instead"
-            )
-            yield refs.path, Finding(SCHEMA, at, message)
-            continue
-        if source.language is not None and source.language == refs.language:
-            message = (
-                f"this translation has the language of its source ({refs.language}): "
-                "set `language` to the language it is written in"
-            )
-            yield refs.path, Finding(SCHEMA, at, message)
-            continue
+        if source.translation_of is not None or source.language == refs.language:
+            continue  # a `schema` problem (`translation_sources`), not a graph to compare
         ours = refs.translation
         if ours is None:
             continue
         index = first_difference(theirs, ours)
         if index is not None:
-            yield refs.path, Finding("translation-structure", *_node_difference(
+            yield refs.path, Report(*_node_difference(
                 index, theirs.nodes, ours.nodes, source.id, at
             ))  # fmt: skip
         elif theirs.start != ours.start:
             message = f"start is '{ours.start}', but {source.id} starts at '{theirs.start}'"
-            yield refs.path, Finding("translation-structure", at, message)
+            yield refs.path, Report(at, message)
         elif theirs.roles != ours.roles:
             message = (
                 f"role ids differ from {source.id}'s: {', '.join(ours.roles) or 'none'} "
                 f"instead of {', '.join(theirs.roles) or 'none'} (translate the descriptions, "
                 "keep the ids)"
             )
-            yield refs.path, Finding("translation-structure", at, message)
+            yield refs.path, Report(at, message)
 
 
 def _node_difference(
@@ -119,8 +107,26 @@ def _node_difference(
     return mine.at, said + " (a translation keeps its source's graph)"
 
 
+@repository_check_of(SCHEMA)
+def translation_sources(repo: Repository) -> Iterator[tuple[str, Report]]:
+    """A translation of a translation, or one in its source's language."""
+    for refs, of, source, _ in _translations(repo):
+        if source.translation_of is not None:
+            message = (
+                f"translation_of '{source.id}' is itself a translation (of "
+                f"'{source.translation_of.id}'): name the original instead"
+            )
+            yield refs.path, Report(of.at, message)
+        elif source.language is not None and source.language == refs.language:
+            message = (
+                f"this translation has the language of its source ({refs.language}): "
+                "set `language` to the language it is written in"
+            )
+            yield refs.path, Report(of.at, message)
+
+
 @repository_rule("translation-outdated", Severity.WARNING)
-def translation_outdated(repo: Repository) -> Iterator[tuple[str, Finding]]:
+def translation_outdated(repo: Repository) -> Iterator[tuple[str, Report]]:
     """A translation was made from an older text of its source, or says not from which.
 
     `translated_from` records the source's translation hash when the translation
@@ -143,10 +149,10 @@ def translation_outdated(repo: Repository) -> Iterator[tuple[str, Finding]]:
                 f"no translated_from: it is not known which text of {source.id} this "
                 f'translates; after a review, add `translated_from: "{current}"`'
             )
-            yield refs.path, Finding("translation-outdated", of.at, message)
+            yield refs.path, Report(of.at, message)
         elif recorded.id != current:
             message = (
                 f"{source.id} has changed since this was translated from it ({recorded.id}, "
                 f'now {current}); review the translation, then set translated_from: "{current}"'
             )
-            yield refs.path, Finding("translation-outdated", recorded.at, message)
+            yield refs.path, Report(recorded.at, message)
