@@ -42,7 +42,7 @@ def main() -> None:
         assert sop is not None
         sops.append(sop)
     digests = [context.digest_of(sop) for sop in sops]
-    repo = context.Repository(
+    repo = context.Handbook(
         titles={d.id: d.title for d in digests},
         today=TODAY,
         language="en",

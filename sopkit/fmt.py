@@ -78,7 +78,7 @@ def _yaml() -> YAML:
     return yaml
 
 
-def format_text(text: str, path: str) -> Formatted:
+def reformat_text(text: str, path: str) -> Formatted:
     """Format one file's text; refuse (formatted=None) rather than risk a change of meaning."""
     before = load_text(text, path)
     if not before.readable or before.root is None:
@@ -285,7 +285,7 @@ def format_bytes(data: bytes, path: str) -> tuple[Formatted, Encoding]:
     crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
     if crlf:
         text = text.replace("\r\n", "\n")
-    return format_text(text, path), Encoding(bom, crlf)
+    return reformat_text(text, path), Encoding(bom, crlf)
 
 
 class FileFormatting(NamedTuple):

@@ -53,7 +53,7 @@ def printable(text: str) -> str:
     return text.translate(_CONTROLS) if not text.isprintable() else text
 
 
-def format_text(result: CheckResult, style: Style) -> str:
+def text_report(result: CheckResult, style: Style) -> str:
     lines = []
     for p in result.problems:
         where = _paint(f"{printable(p.path)}:{p.line}:{p.column}:", "path", style)
@@ -65,7 +65,7 @@ def format_text(result: CheckResult, style: Style) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def format_json(result: CheckResult, style: Style) -> str:
+def json_report(result: CheckResult, style: Style) -> str:
     import json  # only here: plain-text runs (pre-commit) skip the import
 
     document = {
@@ -81,7 +81,7 @@ def format_json(result: CheckResult, style: Style) -> str:
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.OFF: "none"}
 
 
-def format_sarif(result: CheckResult, style: Style) -> str:
+def sarif_report(result: CheckResult, style: Style) -> str:
     import json
 
     names = sorted(RULES)
@@ -152,7 +152,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def format_github(result: CheckResult, style: Style) -> str:
+def github_report(result: CheckResult, style: Style) -> str:
     """GitHub Actions workflow commands: each problem becomes an annotation on the PR."""
     lines = []
     for p in result.problems:
@@ -172,9 +172,9 @@ def format_github(result: CheckResult, style: Style) -> str:
 
 Formatter = Callable[[CheckResult, Style], str]
 
-FORMATS: dict[str, Formatter] = {
-    "text": format_text,
-    "json": format_json,
-    "sarif": format_sarif,
-    "github": format_github,
+REPORTS: dict[str, Formatter] = {
+    "text": text_report,
+    "json": json_report,
+    "sarif": sarif_report,
+    "github": github_report,
 }

@@ -10,7 +10,7 @@ from sopkit.build import refs_only
 from sopkit.config import Config
 from sopkit.discovery import discover, shown
 from sopkit.errors import ExitCode, SopkitError
-from sopkit.fmt import format_text
+from sopkit.fmt import reformat_text
 from sopkit.labels import labels_for
 from sopkit.reading import read_sop
 from sopkit.templating import environment, render_template
@@ -73,7 +73,7 @@ def create_sop(
         owner="Your Name <you@example.com>", agent=agent, first_step=step, outcome=outcome,
         purpose=f"{labels['purpose']}: why this procedure exists and who it is for.",
     ).decode()  # fmt: skip
-    text = format_text(text, str(path)).formatted or text  # canonical from the start
+    text = reformat_text(text, str(path)).formatted or text  # canonical from the start
     target_folder.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
         handle.write(text)

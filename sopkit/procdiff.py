@@ -11,7 +11,7 @@ from sopkit.model import Decision, Node, Sop, Step, duration_of
 
 
 @dataclass(frozen=True)
-class Change:
+class ProcessChange:
     area: str  # "process" or "metadata"
     kind: str  # added, removed, reworded, rewired, changed
     subject: str  # a node id, or a metadata field
@@ -32,7 +32,7 @@ class Change:
 class SopDiff:
     old_id: str
     new_id: str
-    changes: tuple[Change, ...]
+    changes: tuple[ProcessChange, ...]
 
     @property
     def process_changed(self) -> bool:
@@ -57,17 +57,17 @@ def _successor(sop: Sop, node: Node) -> str | None:
     return edges[0].target_id if edges else None
 
 
-def _node_changes(old_sop: Sop, new_sop: Sop) -> list[Change]:
+def _node_changes(old_sop: Sop, new_sop: Sop) -> list[ProcessChange]:
     old = {n.id: n for n in old_sop.nodes if n.id}
     new = {n.id: n for n in new_sop.nodes if n.id}
     changes = []
     for node_id in [n.id for n in old_sop.nodes if n.id and n.id not in new]:
         node = old[node_id]
-        changes.append(Change("process", "removed", node_id, "{0} *{1}* removed: “{2}”",
+        changes.append(ProcessChange("process", "removed", node_id, "{0} *{1}* removed: “{2}”",
                               (_kind(node), node_id, node.text), node.text))  # fmt: skip
     for node_id in [n.id for n in new_sop.nodes if n.id and n.id not in old]:
         node = new[node_id]
-        changes.append(Change("process", "added", node_id, "{0} *{1}* added: “{2}”",
+        changes.append(ProcessChange("process", "added", node_id, "{0} *{1}* added: “{2}”",
                               (_kind(node), node_id, node.text), None, node.text))  # fmt: skip
     for node_id in [n.id for n in new_sop.nodes if n.id in old]:
         changes.extend(_compare_node(old_sop, old[node_id], new_sop, new[node_id]))
@@ -76,14 +76,15 @@ def _node_changes(old_sop: Sop, new_sop: Sop) -> list[Change]:
     return changes
 
 
-def _compare_node(old_sop: Sop, a: Node, new_sop: Sop, b: Node) -> list[Change]:
+def _compare_node(old_sop: Sop, a: Node, new_sop: Sop, b: Node) -> list[ProcessChange]:
     node_id = a.id
     out = []
     if _kind(a) != _kind(b):
-        out.append(Change("process", "changed", node_id, "*{0}* is now a {1} instead of a {2}",
-                          (node_id, _kind(b), _kind(a)), _kind(a), _kind(b)))  # fmt: skip
+        out.append(ProcessChange("process", "changed", node_id,
+                                 "*{0}* is now a {1} instead of a {2}",
+                                 (node_id, _kind(b), _kind(a)), _kind(a), _kind(b)))  # fmt: skip
     if a.text != b.text:
-        out.append(Change("process", "reworded", node_id, "*{0}* reworded: “{1}” → “{2}”",
+        out.append(ProcessChange("process", "reworded", node_id, "*{0}* reworded: “{1}” → “{2}”",
                           (node_id, a.text, b.text), a.text, b.text))  # fmt: skip
     for label, old_value, new_value in (
         ("role", a.role, b.role),
@@ -95,31 +96,32 @@ def _compare_node(old_sop: Sop, a: Node, new_sop: Sop, b: Node) -> list[Change]:
             out.append(_changed("process", label, old_value, new_value, node_id))
     old_next, new_next = _successor(old_sop, a), _successor(new_sop, b)
     if isinstance(a, Step) and isinstance(b, Step) and old_next != new_next:
-        out.append(Change("process", "rewired", node_id, "*{0}* now goes to *{1}* instead of *{2}*",
-                          (node_id, new_next or "the end", old_next or "the end"),
-                          old_next, new_next))  # fmt: skip
+        out.append(ProcessChange("process", "rewired", node_id,
+                                 "*{0}* now goes to *{1}* instead of *{2}*",
+                                 (node_id, new_next or "the end", old_next or "the end"),
+                                 old_next, new_next))  # fmt: skip
     if isinstance(a, Decision) and isinstance(b, Decision):
         out.extend(_branch_changes(node_id, a, b))
     return out
 
 
-def _branch_changes(node_id: str, a: Decision, b: Decision) -> list[Change]:
+def _branch_changes(node_id: str, a: Decision, b: Decision) -> list[ProcessChange]:
     old = {br.label: br.target for br in a.branches}
     new = {br.label: br.target for br in b.branches}
     out = []
     for label in old:
         if label not in new:
-            out.append(Change("process", "removed", node_id,
+            out.append(ProcessChange("process", "removed", node_id,
                               "*{0}*: answer *{1}* removed (went to *{2}*)",
                               (node_id, label, old[label]), old[label]))  # fmt: skip
         elif old[label] != new[label]:
-            out.append(Change("process", "rewired", node_id,
+            out.append(ProcessChange("process", "rewired", node_id,
                               "*{0}*: *{1}* now goes to *{2}* instead of *{3}*",
                               (node_id, label, new[label], old[label]),
                               old[label], new[label]))  # fmt: skip
     for label in new:
         if label not in old:
-            out.append(Change("process", "added", node_id,
+            out.append(ProcessChange("process", "added", node_id,
                               "*{0}*: new answer *{1}* goes to *{2}*",
                               (node_id, label, new[label]), None, new[label]))  # fmt: skip
     return out
@@ -137,7 +139,7 @@ def _ref(node: Node) -> str | None:
 
 def _changed(
     area: str, field: str, old: str | None, new: str | None, node_id: str | None = None
-) -> Change:
+) -> ProcessChange:
     where, subject = ("*{0}*: {1}", (node_id, field)) if node_id else ("{0}", (field,))
     n = len(subject)
     if old is None:
@@ -146,7 +148,7 @@ def _changed(
         template, values = f"{where} removed (was “{{{n}}}”)", (*subject, old)
     else:
         template, values = f"{where}: “{{{n}}}” → “{{{n + 1}}}”", (*subject, old, new)
-    return Change(area, "changed", node_id or field, template, values, old, new)
+    return ProcessChange(area, "changed", node_id or field, template, values, old, new)
 
 
 _METADATA: tuple[tuple[str, Callable[[Sop], str | None]], ...] = (
@@ -202,7 +204,7 @@ def as_markdown(diff: SopDiff) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _change_dict(change: Change) -> dict[str, str | None]:
+def _change_dict(change: ProcessChange) -> dict[str, str | None]:
     keys = ("area", "kind", "subject", "text", "old", "new")
     return {key: getattr(change, key) for key in keys}
 
@@ -218,4 +220,4 @@ def as_json(diff: SopDiff) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
+DIFF_FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}

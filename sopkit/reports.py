@@ -103,3 +103,16 @@ def stats_csv(rows: Sequence[Stats], max_nodes: int) -> str:
     for r in rows:
         writer.writerow([*(getattr(r, c) for c in STAT_COLUMNS), r.paths_capped, r.title])
     return out.getvalue()
+
+
+PATHS_REPORTS = {"text": paths_text, "json": paths_json}
+"""`sopkit paths --format`: the choices are this registry's keys."""
+
+STATS_REPORTS = {"text": stats_text, "json": stats_json, "csv": stats_csv}
+"""`sopkit stats --format`: the choices are this registry's keys."""
+
+STATS_ORDER = {
+    "id": "sop_id", "steps": "steps", "decisions": "decisions", "paths": "paths",
+    "longest": "longest_nodes", "time": "longest_seconds", "complexity": "complexity",
+}  # fmt: skip
+"""`sopkit stats --sort`: each choice and the column it sorts by."""

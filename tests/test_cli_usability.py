@@ -128,3 +128,21 @@ def test_python_m_sopkit_without_a_config_does_not_walk_into_other_projects(
     folder.mkdir()
     assert load_config(folder).root == folder
     assert os.listdir(folder) == []
+
+
+def test_the_choices_of_options_come_from_the_cores_registries(cli: RunCli) -> None:
+    from sopkit.config import DIRECTIONS, FLOWCHARTS
+    from sopkit.formats import REPORTS
+    from sopkit.procdiff import DIFF_FORMATS
+    from sopkit.reports import PATHS_REPORTS, STATS_ORDER, STATS_REPORTS
+
+    expected = {
+        ("check", "--format"): REPORTS, ("render", "--flowchart"): FLOWCHARTS,
+        ("render", "--direction"): DIRECTIONS, ("diff", "--format"): DIFF_FORMATS,
+        ("paths", "--format"): PATHS_REPORTS, ("stats", "--format"): STATS_REPORTS,
+        ("stats", "--sort"): STATS_ORDER,
+    }  # fmt: skip
+    for (command, option), registry in expected.items():
+        text = cli(command, "--help", env={"COLUMNS": "250"}).stdout
+        line = next(line for line in text.splitlines() if line.startswith("│") and option in line)
+        assert f"[{'|'.join(registry)}]" in line, (command, option, line)

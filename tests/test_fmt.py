@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sopkit import fmt
 from sopkit.build import build_sop
 from sopkit.files import ChangedMeanwhile
-from sopkit.fmt import format_text
+from sopkit.fmt import reformat_text
 from sopkit.loader import load_text
 from sopkit.model import content_of
 from tests.conftest import RunCli, WriteFile
@@ -70,10 +70,10 @@ steps:
 
 
 def test_a_messy_file_gets_the_canonical_layout() -> None:
-    result = format_text(MESSY, "messy.yaml")
+    result = reformat_text(MESSY, "messy.yaml")
     assert result.reason == ""
     assert result.formatted == CANONICAL
-    assert format_text(CANONICAL, "c.yaml").formatted == CANONICAL  # idempotent
+    assert reformat_text(CANONICAL, "c.yaml").formatted == CANONICAL  # idempotent
 
 
 def test_check_and_diff_write_nothing_and_exit_1(cli: RunCli, write: WriteFile) -> None:
@@ -264,14 +264,14 @@ def sops(draw: st.DrawFn) -> str:
 def test_fmt_keeps_meaning_and_comments_and_is_idempotent(source: str) -> None:
     before = load_text(source, "p.yaml")
     assert before.readable, source
-    result = format_text(source, "p.yaml")
+    result = reformat_text(source, "p.yaml")
     assert result.formatted is not None, (result.reason, source)
     after = load_text(result.formatted, "p.yaml")
     assert content_of(build_sop(after.root, "p.yaml")[0]) == content_of(
         build_sop(before.root, "p.yaml")[0]
     )
     assert sorted(fmt._comments(result.formatted)) == sorted(fmt._comments(source))
-    assert format_text(result.formatted, "p.yaml").formatted == result.formatted
+    assert reformat_text(result.formatted, "p.yaml").formatted == result.formatted
 
 
 def test_content_ignores_positions_only(tmp_path: Path) -> None:

@@ -342,13 +342,13 @@ def test_generated_sops_render_with_every_text_intact(source: str) -> None:
     from sopkit.build import build_sop
     from sopkit.loader import load_text
     from sopkit.render.chartstyle import ChartStyle
-    from sopkit.render.context import Repository, sop_page
+    from sopkit.render.context import Handbook, sop_page
     from sopkit.render.flowchart import to_dot
     from sopkit.templating import environment
 
     sop, _ = build_sop(load_text(source, "g.yaml").root, "g.yaml")
     assert sop is not None
-    repo = Repository({sop.id: sop.title}, date(2026, 1, 1), "en")
+    repo = Handbook({sop.id: sop.title}, date(2026, 1, 1), "en")
     page = environment().get_template("sop.md.j2").render(page=sop_page(sop, repo))
     flat_page = " ".join(re.sub(r"\\(.)", r"\1", html.unescape(page)).split())
     with tempfile.TemporaryDirectory() as folder:

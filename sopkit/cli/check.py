@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 
 from sopkit.cli.common import (
-    OutputFormat,
     PathsArgument,
     TodayOption,
     _stderr,
     app,
+    choice,
     default_paths,
     friendly_errors,
     parse_rule_list,
@@ -22,6 +22,7 @@ from sopkit.cli.common import (
     use_color,
 )
 from sopkit.errors import SopkitError
+from sopkit.formats import REPORTS
 
 
 @app.command(rich_help_panel="Check")
@@ -29,13 +30,13 @@ from sopkit.errors import SopkitError
 def check(
     paths: PathsArgument = None,
     output_format: Annotated[
-        OutputFormat | None,
-        typer.Option(
+        str | None,
+        choice(
             "--format",
+            REPORTS,
             "-f",
             help="Output format: text (compiler style file:line:col), json, sarif "
             "(code scanning) or github (annotations; the default under GitHub Actions).",
-            show_default=False,
         ),
     ] = None,
     strict: Annotated[
@@ -74,7 +75,7 @@ def check(
     from sopkit.checker import check as run_check
     from sopkit.config import load_config
     from sopkit.discovery import shown
-    from sopkit.formats import FORMATS, Style
+    from sopkit.formats import Style
     from sopkit.rules import RULES
 
     config = load_config(known_rules=RULES)
@@ -83,13 +84,13 @@ def check(
         select=parse_rule_list(select, "--select"),
         ignore=parse_rule_list(ignore, "--ignore") or frozenset(),
     )
-    chosen = output_format.value if output_format else None
+    chosen = output_format
     if chosen is None:
         chosen = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     result = run_check(default_paths(paths, config.source), config, options)
     for skipped in result.not_sops:
         _stderr(f"{skipped}: skipped: not a SOP (outside {shown(config.source)}, no `id:`)")
-    sys.stdout.write(FORMATS[chosen](result, Style(color=use_color(), quiet=quiet)))
+    sys.stdout.write(REPORTS[chosen](result, Style(color=use_color(), quiet=quiet)))
     raise typer.Exit(exit_code(result, strict))
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
@@ -35,11 +34,12 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
+def choice(name: str, registry: Iterable[str], *aliases: str, help: str | None = None) -> Any:
+    """An option whose values are a registry's keys (the core lists them; the CLI only
+    offers them), with shell completion."""
+    import click
+
+    return typer.Option(name, *aliases, click_type=click.Choice(list(registry)), help=help)
 
 
 def _stderr(message: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -15,16 +14,14 @@ from sopkit.cli.common import (
     SourceOption,
     _stderr,
     app,
+    choice,
     default_paths,
     friendly_errors,
     use_color,
 )
 from sopkit.errors import SopkitError
-
-
-class ReportFormat(StrEnum):
-    text = "text"
-    json = "json"
+from sopkit.procdiff import DIFF_FORMATS
+from sopkit.reports import PATHS_REPORTS, STATS_ORDER, STATS_REPORTS
 
 
 @app.command(rich_help_panel="Learn and review")
@@ -32,7 +29,7 @@ class ReportFormat(StrEnum):
 def paths(
     sop: SopArgument,
     source: SourceOption = None,
-    output_format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+    output_format: Annotated[str, choice("--format", PATHS_REPORTS, "-f")] = "text",
     limit: Annotated[
         int, typer.Option("--limit", min=1, help="Stop after this many paths.")
     ] = 1000,
@@ -50,13 +47,11 @@ def paths(
     from sopkit.analysis import all_paths
     from sopkit.config import load_config
     from sopkit.lookup import find
-    from sopkit.reports import paths_json, paths_text
 
     config = load_config()  # rule names are check's to validate: no rule is imported here
     chosen, _ = find(sop, source or config.source)
     search = all_paths(chosen, limit)
-    render = paths_json if output_format is ReportFormat.json else paths_text
-    sys.stdout.write(render(chosen, search))
+    sys.stdout.write(PATHS_REPORTS[output_format](chosen, search))
     if search.truncated:
         _stderr(
             f"stopped after {len(search.paths)} paths: {chosen.id} has more than that; "
@@ -65,36 +60,12 @@ def paths(
         raise typer.Exit(1)
 
 
-class StatsFormat(StrEnum):
-    text = "text"
-    json = "json"
-    csv = "csv"
-
-
-class StatsSort(StrEnum):
-    sop_id = "id"
-    steps = "steps"
-    decisions = "decisions"
-    paths = "paths"
-    longest = "longest"
-    time = "time"
-    complexity = "complexity"
-
-
-_SORT_FIELDS = {
-    "id": "sop_id", "steps": "steps", "decisions": "decisions", "paths": "paths",
-    "longest": "longest_nodes", "time": "longest_seconds", "complexity": "complexity",
-}  # fmt: skip
-
-
 @app.command(rich_help_panel="Learn and review")
 @friendly_errors
 def stats(
     paths: PathsArgument = None,
-    output_format: Annotated[StatsFormat, typer.Option("--format", "-f")] = StatsFormat.text,
-    sort: Annotated[StatsSort, typer.Option("--sort", help="Sort by this column.")] = (
-        StatsSort.sop_id
-    ),
+    output_format: Annotated[str, choice("--format", STATS_REPORTS, "-f")] = "text",
+    sort: Annotated[str, choice("--sort", STATS_ORDER, help="Sort by this column.")] = "id",
 ) -> None:
     """How big and how tangled each procedure is, and the total.
 
@@ -106,20 +77,12 @@ def stats(
     from sopkit.config import load_config
     from sopkit.discovery import discover
     from sopkit.lookup import load_sop
-    from sopkit.reports import stats_csv, stats_json, stats_text
 
     config = load_config()  # rule names are check's to validate: no rule is imported here
     rows = [stats_of(load_sop(f.display)) for f in discover(default_paths(paths, config.source))]
-    key = _SORT_FIELDS[sort.value]
+    key = STATS_ORDER[sort]
     rows.sort(key=lambda r: (getattr(r, key), r.sop_id), reverse=key != "sop_id")
-    formatter = {"text": stats_text, "json": stats_json, "csv": stats_csv}[output_format.value]
-    sys.stdout.write(formatter(rows, config.max_nodes))
-
-
-class DiffFormat(StrEnum):
-    text = "text"
-    markdown = "markdown"
-    json = "json"
+    sys.stdout.write(STATS_REPORTS[output_format](rows, config.max_nodes))
 
 
 @app.command(rich_help_panel="Learn and review")
@@ -135,7 +98,7 @@ def diff(
             "twice: the first against the second).",
         ),
     ] = None,
-    output_format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    output_format: Annotated[str, choice("--format", DIFF_FORMATS, "-f")] = "text",
     source: SourceOption = None,
 ) -> None:
     """A change to a procedure as a change to the process, not to YAML lines.
@@ -155,7 +118,7 @@ def diff(
     """
     from sopkit.config import load_config
     from sopkit.lookup import find, load_sop
-    from sopkit.procdiff import FORMATS, diff_sops
+    from sopkit.procdiff import diff_sops
     from sopkit.revisions import check_revision, read_at_revision
 
     config = load_config()  # rule names are check's to validate: no rule is imported here
@@ -186,8 +149,8 @@ def diff(
         else:
             after = current
     result = diff_sops(before, after)
-    sys.stdout.write(FORMATS[output_format.value](result))
-    if output_format is not DiffFormat.markdown:
+    sys.stdout.write(DIFF_FORMATS[output_format](result))
+    if output_format != "markdown":
         for warning in result.warnings:
             _stderr(f"warning: {warning}")
 

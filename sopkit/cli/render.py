@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,24 +16,15 @@ from sopkit.cli.common import (
     TodayOption,
     _stderr,
     app,
+    choice,
     default_paths,
     friendly_errors,
     parse_rule_list,
     parse_today,
     use_color,
 )
+from sopkit.config import DIRECTIONS, FLOWCHARTS
 from sopkit.errors import SopkitError
-
-
-class FlowchartKind(StrEnum):
-    graphviz = "graphviz"
-    mermaid = "mermaid"
-
-
-class Direction(StrEnum):
-    auto = "auto"
-    LR = "LR"
-    TB = "TB"
 
 
 @app.command(rich_help_panel="Handbook")
@@ -50,17 +40,19 @@ def render(
         ),
     ] = None,
     flowchart: Annotated[
-        FlowchartKind | None,
-        typer.Option(
+        str | None,
+        choice(
             "--flowchart",
+            FLOWCHARTS,
             help="graphviz: .dot and .svg files beside each page; mermaid: a ```mermaid block "
             "in the page, which GitHub draws with no build step.",
-            show_default=False,
         ),
     ] = None,
     direction: Annotated[
-        Direction | None,
-        typer.Option("--direction", help="Flowchart direction; auto picks by the chart's size."),
+        str | None,
+        choice(
+            "--direction", DIRECTIONS, help="Flowchart direction; auto picks by the chart's size."
+        ),
     ] = None,
     font: Annotated[
         str | None, typer.Option("--font", help="Flowchart font (default DejaVu Sans).")
@@ -110,7 +102,7 @@ def render(
     """
     from sopkit.config import load_config
     from sopkit.discovery import shown
-    from sopkit.formats import Style, format_text
+    from sopkit.formats import Style, text_report
     from sopkit.render.chartstyle import ChartStyle
     from sopkit.render.graphviz_run import INSTALL_HINT
     from sopkit.render.handbook import RenderOptions
@@ -124,10 +116,10 @@ def render(
         out=out,
         today=parse_today(today) or config.today or date.today(),
         language=config.language,
-        flowchart=(flowchart.value if flowchart else config.flowchart),
+        flowchart=flowchart or config.flowchart,
         chart=ChartStyle(
             font=font or config.font,
-            direction=direction.value if direction else config.direction,
+            direction=direction or config.direction,
         ),
         png=png or config.png,
         html=html or config.html,
@@ -141,7 +133,7 @@ def render(
         default_paths(paths, config.source), config, options, *([progress] if progress else [])
     )
     if result.check.problems:
-        sys.stderr.write(format_text(result.check, Style(color=use_color(sys.stderr), quiet=True)))
+        sys.stderr.write(text_report(result.check, Style(color=use_color(sys.stderr), quiet=True)))
     if result.refused:
         _stderr(f"error: not rendering: {result.check.errors} error(s) must be fixed first")
         raise typer.Exit(1)
@@ -211,10 +203,10 @@ def serve(
         except OSError as exc:
             _stderr(f"error: {exc.strerror}; still serving the last good handbook")
             return False
-        from sopkit.formats import Style, format_text
+        from sopkit.formats import Style, text_report
 
         if result.check.problems:
-            sys.stderr.write(format_text(result.check, Style(quiet=True)))
+            sys.stderr.write(text_report(result.check, Style(quiet=True)))
         _stderr("not rebuilt: fix the errors above" if result.refused else f"rebuilt {out}")
         return not result.refused
 

@@ -131,7 +131,7 @@ def _publish(
     winners = {sop_id: job for sop_id, job, _ in built}
     skip = frozenset(job for sop_id, job, _ in built if winners[sop_id] != job)
     digests = [digest for _, job, digest in built if job not in skip]
-    repo = context.Repository(
+    repo = context.Handbook(
         titles={d.id: d.title for d in digests},
         today=options.today,
         language=options.language,
@@ -193,7 +193,7 @@ class _Pages(NamedTuple):
 
 
 def _index_pages(
-    sops: Sequence[context.Digest], repo: context.Repository, env: Environment
+    sops: Sequence[context.Digest], repo: context.Handbook, env: Environment
 ) -> _Pages:
     """The pages about all SOPs: the index, the glossary and a page per role."""
     files: dict[str, bytes] = {}

@@ -108,7 +108,7 @@ def digest_of(sop: Sop) -> Digest:
 
 
 @dataclass(frozen=True)
-class Repository:
+class Handbook:
     """What one page needs to know about the others."""
 
     titles: Mapping[str, str]
@@ -166,7 +166,7 @@ def term_anchor(name: str) -> str:
     return f"term-{slug(name)}"
 
 
-def _directions(sop: Sop, index: int, labels: Mapping[str, str], repo: Repository) -> Md | None:
+def _directions(sop: Sop, index: int, labels: Mapping[str, str], repo: Handbook) -> Md | None:
     node = sop.nodes[index]
     parts: list[str] = []
     edges = sop.flow.edges[index]
@@ -193,7 +193,7 @@ def _directions(sop: Sop, index: int, labels: Mapping[str, str], repo: Repositor
 
 
 def sop_page(
-    sop: Sop, repo: Repository, flowchart_image: str | None = None, mermaid: str | None = None
+    sop: Sop, repo: Handbook, flowchart_image: str | None = None, mermaid: str | None = None
 ) -> SopPage:
     labels = labels_for(sop.language or repo.language)
     words = markdown_labels(sop.language or repo.language)
@@ -273,7 +273,7 @@ def _kpi_row(kpi: Kpi) -> tuple[Md, Md, Md]:
     return md_text(kpi.name), md_cell(kpi.target or ""), md_cell(kpi.description or "")
 
 
-def _meta(sop: Sop, labels: Mapping[str, str], repo: Repository) -> list[tuple[str, Md]]:
+def _meta(sop: Sop, labels: Mapping[str, str], repo: Handbook) -> list[tuple[str, Md]]:
     rows: list[tuple[str, Md]] = [
         (labels["id"], Md(f"`{sop.id}`")),
         (labels["department"], md_cell(sop.department)),

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from sopkit.escape import Md, md_block, md_cell, md_text, slug
 from sopkit.labels import labels_for
 from sopkit.render.collation import sort_key
-from sopkit.render.context import Digest, Repository, page_link, term_anchor
+from sopkit.render.context import Digest, Handbook, page_link, term_anchor
 from sopkit.render.durations import spoken
 from sopkit.render.summary import owner_link
 
@@ -36,7 +36,7 @@ class IndexEntry:
     details: Md  # owner · steps · expected time · language · next review
 
 
-def index_groups(sops: Sequence[Digest], repo: Repository) -> list[tuple[Md, list[IndexEntry]]]:
+def index_groups(sops: Sequence[Digest], repo: Handbook) -> list[tuple[Md, list[IndexEntry]]]:
     """SOPs by department, both sorted the way the handbook's language sorts."""
     labels = labels_for(repo.language)
     departments: dict[str, list[Digest]] = {}
@@ -49,7 +49,7 @@ def index_groups(sops: Sequence[Digest], repo: Repository) -> list[tuple[Md, lis
     return groups
 
 
-def _entry(sop: Digest, labels: Mapping[str, str], repo: Repository) -> IndexEntry:
+def _entry(sop: Digest, labels: Mapping[str, str], repo: Handbook) -> IndexEntry:
     owner = owner_link(sop.owner) if sop.owner else Md(f"*{md_text(labels['no_owner'])}*")
     count = len(sop.nodes)
     details = [f"{md_text(labels['owner'])}: {owner}", f"{count} {md_text(labels['steps_count'])}"]
@@ -80,7 +80,7 @@ class GlossaryEntry:
         return len(self.definitions) > 1
 
 
-def glossary_entries(sops: Sequence[Digest], repo: Repository) -> list[GlossaryEntry]:
+def glossary_entries(sops: Sequence[Digest], repo: Handbook) -> list[GlossaryEntry]:
     """Every term of every SOP, once (one anchor each); its differing definitions below it."""
     by_term: dict[str, dict[str, list[Digest]]] = {}
     spelling: dict[str, str] = {}
@@ -132,7 +132,7 @@ class RolePage:
         return [(duties[0], duties) for duties in groups.values()]
 
 
-def role_pages(sops: Sequence[Digest], repo: Repository) -> list[RolePage]:
+def role_pages(sops: Sequence[Digest], repo: Handbook) -> list[RolePage]:
     """A page per role id: every step that role performs, across all SOPs."""
     descriptions: dict[str, list[str]] = {}
     duties: dict[str, list[RoleDuty]] = {}

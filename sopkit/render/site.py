@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sopkit.labels import labels_for
 from sopkit.model import Sop
 from sopkit.render.collation import sort_key
-from sopkit.render.context import Digest, Repository, term_anchor
+from sopkit.render.context import Digest, Handbook, term_anchor
 from sopkit.render.overviews import RolePage
 from sopkit.templating import render_template, template_loader
 
@@ -148,7 +148,7 @@ def _page_html(env: Environment, page: Page, labels: Mapping[str, str], **values
     return render_template(env, page.template, page=page, L=labels, root=root, **values)
 
 
-def sop_html(env: Environment, sop: Sop, page_markdown: bytes, repo: Repository) -> bytes:
+def sop_html(env: Environment, sop: Sop, page_markdown: bytes, repo: Handbook) -> bytes:
     """A SOP's page of the site, with a slot for its flowchart (see `place_figure`)."""
     body, toc = _convert(page_markdown.decode("utf-8"))
     overdue = bool(sop.review_by and repo.today > sop.review_by)
@@ -157,7 +157,7 @@ def sop_html(env: Environment, sop: Sop, page_markdown: bytes, repo: Repository)
     return _page_html(env, page, labels_for(language))  # the chrome speaks the page's language
 
 
-def card_html(env: Environment, sop: Sop, repo: Repository) -> bytes:
+def card_html(env: Environment, sop: Sop, repo: Handbook) -> bytes:
     """A SOP's quick card (`<id>.card.html`): its steps on one printed page."""
     from sopkit.render.card import card_lines
 
@@ -199,7 +199,7 @@ def handbook_html(
     sops: Sequence[Digest],
     pages: Mapping[str, bytes],
     role_pages: Sequence[RolePage],
-    repo: Repository,
+    repo: Handbook,
     user_templates: Path | None = None,
 ) -> dict[str, bytes]:
     """The site's files that are not a SOP's page: index, glossary, roles, search, assets.

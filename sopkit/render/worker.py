@@ -49,7 +49,7 @@ class Analysed(NamedTuple):
 class WriteRequest(NamedTuple):
     """What the pages need to know about all SOPs, and where the files go."""
 
-    repo: context.Repository
+    repo: context.Handbook
     skip: frozenset[int]  # jobs that another job with the same SOP id overrides
     folder: Path  # the staging folder; with `compare`, the handbook to compare with
     compare: bool = False  # `render --check`
@@ -151,9 +151,9 @@ class SitePages:
         self.module = site
         self.env: Environment = site.environment(templates)
 
-    def page(self, sop: Sop, markdown: bytes, repo: context.Repository, svg: bytes | None) -> bytes:
+    def page(self, sop: Sop, markdown: bytes, repo: context.Handbook, svg: bytes | None) -> bytes:
         html = self.module.sop_html(self.env, sop, markdown, repo)
         return self.module.place_figure(html, svg)
 
-    def card(self, sop: Sop, repo: context.Repository) -> bytes:
+    def card(self, sop: Sop, repo: context.Handbook) -> bytes:
         return self.module.card_html(self.env, sop, repo)
