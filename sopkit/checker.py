@@ -18,10 +18,9 @@ from sopkit.build import refs_only
 from sopkit.config import Config
 from sopkit.discovery import SourceFile, discover, split_sops
 from sopkit.errors import NoInputError
-from sopkit.loader import looks_like_sop
 from sopkit.model import Sop, SopRefs
 from sopkit.problems import Finding, Problem, Severity
-from sopkit.reading import read_sop
+from sopkit.reading import looks_like_sop, read_sop
 from sopkit.rules.registry import (
     RULES,
     Repository,

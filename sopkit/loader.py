@@ -17,26 +17,16 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import Node, ScalarNode
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 from ruamel.yaml.tag import Tag
 
-from sopkit.problems import FILE_START, SCHEMA, YAML_SYNTAX, Finding, Loc
+from sopkit.guards import control_characters, depth_overflow, looks_deep, scan
+from sopkit.problems import FILE_START, YAML_SYNTAX, Finding, Loc
 from sopkit.sources import Unreadable, read_source
+from sopkit.yamlnodes import PLAIN_TAGS, loc_of, tag_of
 
-MAX_DEPTH = 64
-"""A SOP is at most five levels deep; 64 leaves room and stops stack-crushing input."""
-
-EXPANSION_SLACK = 100_000
-"""Aliases may expand a document to its own size plus this many nodes, no more."""
-
-_TAG_PREFIX = "tag:yaml.org,2002:"
-PLAIN_TAGS = frozenset(
-    _TAG_PREFIX + name
-    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
-)
-
+__all__ = ["PLAIN_TAGS", "Document", "load_bytes", "load_file", "load_text", "loc_of", "tag_of"]
 
 Rules = tuple[tuple[Tag, Any], ...]
 
@@ -146,19 +136,6 @@ class Document:
         return not any(f.rule == YAML_SYNTAX for f in self.findings)
 
 
-_new_tuple = tuple.__new__
-
-
-def loc_of(node: Node) -> Loc:
-    """The 1-based start of a node, with the last line it covers."""
-    start, end = node.start_mark, node.end_mark
-    line = start.line + 1
-    end_line = end.line + 1 if end.column > 0 else end.line
-    # tuple.__new__, not Loc(...): the model holds hundreds of these per SOP, and a
-    # NamedTuple's own constructor is a Python function.
-    return _new_tuple(Loc, (line, start.column + 1, end_line if end_line > line else line))
-
-
 def decode(data: bytes, path: str) -> tuple[str, list[Finding]]:
     """UTF-8 (a BOM tolerated) to text; bad bytes become a positioned finding."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -179,8 +156,8 @@ def decode(data: bytes, path: str) -> tuple[str, list[Finding]]:
 def load_text(text: str, path: str) -> Document:
     """Compose one YAML document from text, turning every failure into a finding."""
     doc = Document(path, text, None)
-    if _looks_deep(text):
-        too_deep = _depth_overflow(text)
+    if looks_deep(text):
+        too_deep = depth_overflow(_YAML.parse(text))
         if too_deep is not None:
             doc.findings.append(too_deep)
             return doc
@@ -193,11 +170,11 @@ def load_text(text: str, path: str) -> Document:
         doc.findings.append(Finding(YAML_SYNTAX, FILE_START, "the document is nested too deeply"))
         return doc
     if doc.root is not None:
-        doc.findings.extend(_scan(doc.root, text))
+        doc.findings.extend(scan(doc.root, text))
         # YAML refuses raw control characters except NEL; the others can only come in
         # through a double-quoted escape, so a file with no backslash needs no look.
         if "\\" in text or "\x85" in text:
-            doc.findings.extend(_control_characters(doc.root))
+            doc.findings.extend(control_characters(doc.root))
     return doc
 
 
@@ -207,36 +184,6 @@ def load_file(real: str, display: str) -> Document:
     if isinstance(data, Unreadable):
         return Document(display, "", None, [Finding(YAML_SYNTAX, FILE_START, data.message)])
     return load_bytes(data, display)
-
-
-SOP_MARKS = frozenset({"sopkit", "id", "title", "department", "purpose", "steps"})
-_TOP_LEVEL_MARK = re.compile(
-    rb"""(?m)^["']?(?:sopkit|id|title|department|purpose|steps)["']?[ \t]*:"""
-)
-
-
-def looks_like_sop(real: str) -> bool:
-    """Whether a YAML file outside the source folder is meant as a SOP.
-
-    A workflow file or a `.pre-commit-config.yaml` given to `check` or `fmt` (a
-    pre-commit hook passes every changed YAML) must not be judged as a broken SOP.
-    Only a mapping with keys, none of them a required SOP field or `sopkit`, is not
-    a SOP (workflows, compose files, manifests and tool configs); anything else is
-    checked as one, so that an empty or broken SOP is reported, never skipped.
-    A top-level key at the start of a line settles it without parsing (a thousand
-    files outside the source folder must not be composed twice).
-    """
-    data = read_source(real)
-    if isinstance(data, Unreadable) or _TOP_LEVEL_MARK.search(data):
-        return True
-    document = load_bytes(data, real)
-    root = document.root
-    if not document.readable or root is None:
-        return True
-    if not isinstance(root, MappingNode) or not root.value:
-        return True
-    keys = {str(key.value) for key, _ in root.value if isinstance(key, ScalarNode)}
-    return bool(keys & SOP_MARKS)
 
 
 def load_bytes(data: bytes, path: str) -> Document:
@@ -262,37 +209,6 @@ def _compose(text: str) -> Node | None:
         # The C extension rejects a few inputs the pure parser explains properly.
         root = _make_yaml(pure=True).compose(text)
     return root
-
-
-def _looks_deep(text: str) -> bool:
-    """Cheap guard: only text with many brackets or very long lines can nest deeply."""
-    if text.count("[") + text.count("{") > MAX_DEPTH:
-        return True
-    # Not a regular expression for "a long line": sre tries it from every character,
-    # which took thirty times as long as splitting the lines.
-    longest = max(map(len, text.splitlines()), default=0)
-    return longest > 4 * MAX_DEPTH or text.count("- - ") > MAX_DEPTH // 2
-
-
-def _depth_overflow(text: str) -> Finding | None:
-    """Walk the event stream (which never recurses) and stop at the first level too deep."""
-    depth = 0
-    try:
-        for event in _YAML.parse(text):
-            if isinstance(event, CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    return Finding(
-                        YAML_SYNTAX,
-                        Loc(mark.line + 1, mark.column + 1),
-                        f"the document is nested more than {MAX_DEPTH} levels deep",
-                    )
-            elif isinstance(event, CollectionEndEvent):
-                depth -= 1
-    except YAMLError:
-        return None  # composing reports the syntax error with its position
-    return None
 
 
 def _syntax_finding(exc: YAMLError, text: str) -> Finding:
@@ -328,157 +244,3 @@ def _position_of(exc: YAMLError, text: str) -> tuple[int, int]:
 def _clean(message: str) -> str:
     message = message.replace("\n", " ").replace('in "<unicode string>", ', "")
     return re.sub(r"\s+", " ", message).strip() or "the file is not valid YAML"
-
-
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _control_characters(root: Node) -> list[Finding]:
-    """Texts may hold newline and tab, and no other control character (the contract)."""
-    findings: list[Finding] = []
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, ScalarNode):
-            found = _CONTROL.search(str(node.value))
-            if found:
-                char = found.group()
-                message = (
-                    f"the text holds the control character U+{ord(char):04X} "
-                    f"({_CONTROL_NAMES.get(char, 'control')}); texts may hold only newline "
-                    "and tab: remove it"
-                )
-                findings.append(Finding(SCHEMA, loc_of(node), message))
-        else:
-            stack.extend(reversed(_children(node)))
-    findings.sort(key=lambda f: (f.loc.line, f.loc.column))
-    return findings
-
-
-_CONTROL_NAMES = {
-    "\x00": "NUL", "\x07": "BEL", "\x08": "backspace", "\x0b": "vertical tab",
-    "\x0c": "form feed", "\r": "carriage return", "\x1b": "ESC", "\x7f": "DEL",
-}  # fmt: skip
-
-
-def tag_of(node: Node) -> str:
-    """A node's tag as a string; resolved tags skip ruamel's slow `Node.tag` property."""
-    ctag = node.ctag
-    if ctag is None:
-        return ""
-    if ctag.handle is None and isinstance(ctag.suffix, str):
-        return ctag.suffix
-    return str(ctag)
-
-
-def _scan(root: Node, text: str) -> list[Finding]:
-    """Tags and duplicate keys everywhere; recursion and expansion where anchors exist."""
-    if "&" in text or "!" in text:
-        return _scan_with_aliases(root, len(text), check_tags="!" in text)
-    # No anchors and no tags: only mappings can be wrong, so only collections are visited.
-    findings: list[Finding] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, MappingNode):
-            pairs = node.value
-            # Distinct text keys, as almost always: nothing to say, so no need to say where.
-            if len({k.value for k, _ in pairs if type(k) is ScalarNode}) != len(pairs):
-                _check_keys(node, findings)
-            stack += [v for _, v in pairs if type(v) is not ScalarNode]
-        elif isinstance(node, SequenceNode):
-            stack += [v for v in node.value if type(v) is not ScalarNode]
-    return findings
-
-
-def _scan_with_aliases(root: Node, text_size: int, check_tags: bool) -> list[Finding]:
-    """One pass over the distinct nodes: recursion, expansion, tags and duplicates.
-
-    Aliases share node objects, so each node is visited once; the expanded size
-    of the document is computed from those visits without expanding anything.
-    """
-    findings: list[Finding] = []
-    expanded: dict[int, int] = {}
-    on_path: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            on_path.discard(key)
-            expanded[key] = 1 + sum(expanded.get(id(child), 1) for child in _children(node))
-            continue
-        if key in expanded:
-            continue
-        on_path.add(key)
-        stack.append((node, True))
-        _check_node(node, findings, check_tags)
-        for child in _children(node):
-            if id(child) in on_path:
-                message = "an alias refers to a node that contains it"
-                findings.append(Finding(YAML_SYNTAX, loc_of(child), message))
-                return findings
-            if id(child) not in expanded:
-                stack.append((child, False))
-    total = expanded.get(id(root), 1)
-    if total > text_size + EXPANSION_SLACK:
-        findings.append(
-            Finding(
-                YAML_SYNTAX,
-                FILE_START,
-                f"aliases expand this document to {total:,} nodes; refusing it "
-                "(an alias bomb?). Repeat the content instead of aliasing it",
-            )
-        )
-    return findings
-
-
-def _children(node: Node) -> list[Node]:
-    if isinstance(node, MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, SequenceNode):
-        return node.value  # type: ignore[no-any-return]
-    return []
-
-
-def _check_node(node: Node, findings: list[Finding], check_tags: bool) -> None:
-    if check_tags:
-        tag = tag_of(node)
-        if tag not in PLAIN_TAGS:
-            shown = tag.replace(_TAG_PREFIX, "!!")
-            findings.append(
-                Finding(
-                    YAML_SYNTAX,
-                    loc_of(node),
-                    f"the tag '{shown}' is not allowed: a SOP is plain YAML (remove the tag)",
-                )
-            )
-    if isinstance(node, MappingNode):
-        _check_keys(node, findings)
-
-
-def _check_keys(node: MappingNode, findings: list[Finding]) -> None:
-    seen: set[str] = set()
-    for key_node, _ in node.value:
-        if not isinstance(key_node, ScalarNode):
-            findings.append(
-                Finding(SCHEMA, loc_of(key_node), "a key must be plain text, not a list or mapping")
-            )
-            continue
-        name = key_node.value
-        if name not in seen:
-            seen.add(name)
-            continue
-        first = next(k for k, _ in node.value if isinstance(k, ScalarNode) and k.value == name)
-        findings.append(
-            Finding(
-                YAML_SYNTAX,
-                loc_of(key_node),
-                f"duplicate key '{name}' (first on line {first.start_mark.line + 1}); "
-                "YAML keys must be unique",
-            )
-        )

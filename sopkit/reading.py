@@ -10,7 +10,10 @@ problem: it reads as the SOP its author meant).
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import NamedTuple
+
+from ruamel.yaml.nodes import MappingNode, ScalarNode
 
 from sopkit.build import build_sop
 from sopkit.loader import Document, load_bytes
@@ -53,3 +56,33 @@ def read_sop(source: str | bytes, path: str | None = None, *, model: bool = True
         sop, built = build_sop(document.root, shown)
         findings.extend(built)
     return Reading(shown, sop, findings, digest, document)
+
+
+SOP_MARKS = frozenset({"sopkit", "id", "title", "department", "purpose", "steps"})
+_TOP_LEVEL_MARK = re.compile(
+    rb"""(?m)^["']?(?:sopkit|id|title|department|purpose|steps)["']?[ \t]*:"""
+)
+
+
+def looks_like_sop(real: str) -> bool:
+    """Whether a YAML file outside the source folder is meant as a SOP.
+
+    A workflow file or a `.pre-commit-config.yaml` given to `check` or `fmt` (a
+    pre-commit hook passes every changed YAML) must not be judged as a broken SOP.
+    Only a mapping with keys, none of them a required SOP field or `sopkit`, is not
+    a SOP (workflows, compose files, manifests and tool configs); anything else is
+    checked as one, so that an empty or broken SOP is reported, never skipped.
+    A top-level key at the start of a line settles it without parsing (a thousand
+    files outside the source folder must not be composed twice).
+    """
+    data = read_source(real)
+    if isinstance(data, Unreadable) or _TOP_LEVEL_MARK.search(data):
+        return True
+    document = load_bytes(data, real)
+    root = document.root
+    if not document.readable or root is None:
+        return True
+    if not isinstance(root, MappingNode) or not root.value:
+        return True
+    keys = {str(key.value) for key, _ in root.value if isinstance(key, ScalarNode)}
+    return bool(keys & SOP_MARKS)

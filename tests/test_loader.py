@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sopkit import loader
+from sopkit import guards, loader
 from sopkit.build import build_sop
 from tests.conftest import EXAMPLES, ROOT
 
@@ -78,8 +78,8 @@ def test_the_deep_nesting_guard_measures_lines_as_splitlines_does(
     text = "".join(char * length + end for length, char, end in lines)
     longest = max(map(len, text.splitlines()), default=0)
     expected = (
-        text.count("[") + text.count("{") > loader.MAX_DEPTH
-        or longest > 4 * loader.MAX_DEPTH
-        or text.count("- - ") > loader.MAX_DEPTH // 2
+        text.count("[") + text.count("{") > guards.MAX_DEPTH
+        or longest > 4 * guards.MAX_DEPTH
+        or text.count("- - ") > guards.MAX_DEPTH // 2
     )
-    assert loader._looks_deep(text) == expected
+    assert guards.looks_deep(text) == expected

@@ -46,7 +46,7 @@ def fmt(
     from sopkit.discovery import discover, shown, split_sops
     from sopkit.files import ChangedMeanwhile
     from sopkit.fmt import format_files, write_formatted
-    from sopkit.loader import looks_like_sop
+    from sopkit.reading import looks_like_sop
 
     config = load_config()  # rule names are check's to validate: no rule is imported here
     given = default_paths(paths, config.source)
