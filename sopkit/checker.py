@@ -29,7 +29,7 @@ from sopkit.rules.registry import (
     repository_rules,
     sop_rules,
 )
-from sopkit.suppression import Suppression, apply_suppressions, find_suppressions
+from sopkit.rules.suppressions import Suppression, apply_suppressions, find_suppressions
 
 
 class CheckOptions(NamedTuple):
