@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from sopkit.build.fieldnames import ALL_NODE_FIELDS, CHANGE_FIELDS, KPI_FIELDS, TOP_FIELDS
 from sopkit.checker import CheckOptions, check
 from sopkit.config import Config
-from sopkit.fieldnames import ALL_NODE_FIELDS, CHANGE_FIELDS, KPI_FIELDS, TOP_FIELDS
 
 FIELD_NAMES = st.sampled_from([*TOP_FIELDS, *ALL_NODE_FIELDS, *KPI_FIELDS, *CHANGE_FIELDS,
                                "x-extra", "titel", "Yes", ""])  # fmt: skip

@@ -27,10 +27,14 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel and the sdist, built from a copy of the tracked files (as CI's clone)."""
     folder = tmp_path_factory.mktemp("dist")
     source = tmp_path_factory.mktemp("source") / "sopkit"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "handbook", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
-        "bench", "tests",
-    ))  # fmt: skip
+    anywhere = shutil.ignore_patterns("*.egg-info", "__pycache__", ".*_cache")
+    at_the_top = {".venv", ".git", "handbook", "build", "dist", "bench", "tests"}
+
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        top = {name for name in names if name in at_the_top} if Path(folder) == ROOT else set()
+        return set(anywhere(folder, names)) | top
+
+    shutil.copytree(ROOT, source, ignore=ignored)
     subprocess.run(
         [sys.executable, "-m", "build", "--outdir", str(folder), str(source)],
         check=True, capture_output=True, timeout=600,

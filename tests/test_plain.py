@@ -15,8 +15,8 @@ from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from sopkit import loader
 from sopkit.build import build_sop, checked_node
-from sopkit.fields import FieldReader
-from sopkit.plain import plain_node
+from sopkit.build.fields import FieldReader
+from sopkit.build.plain import plain_node
 from tests.conftest import EXAMPLES, ROOT
 
 YAML_FILES = sorted([*EXAMPLES.glob("*.yaml"), *(ROOT / "sops").rglob("*.yaml")])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sopkit import FORMAT_VERSION
-from sopkit.fieldnames import (
+from sopkit.build.fieldnames import (
     ALL_NODE_FIELDS,
     CHANGE_FIELDS,
     KINDS,
@@ -18,7 +18,7 @@ from sopkit.fieldnames import (
     REQUIRED_TOP,
     TOP_FIELDS,
 )
-from sopkit.fields import NULL, FieldReader, Pair, shape_of, where_of
+from sopkit.build.fields import NULL, FieldReader, Pair, shape_of, where_of
 from sopkit.loader import loc_of, tag_of
 from sopkit.model import (
     Branch,
@@ -37,7 +37,7 @@ from sopkit.model import (
     resolve_flow,
 )
 from sopkit.model import Node as SopNode
-from sopkit.plain import plain_node
+from sopkit.build.plain import plain_node
 from sopkit.problems import FILE_START, NODE_KIND, Finding, Loc
 from sopkit.values import (
     is_language_tag,

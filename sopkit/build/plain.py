@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
-from sopkit.fieldnames import KINDS, NODE_FIELDS
+from sopkit.build.fieldnames import KINDS, NODE_FIELDS
 from sopkit.loader import loc_of
 from sopkit.model import Branch, Decision, End, Ref, Step, Where
 from sopkit.model import Node as SopNode
