@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,8 +49,39 @@ def svg_text(svg: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", svg)).split())
 
 
-@NEEDS_DOT
+STAND_IN_DOT = """\
+#!{python}
+# A stand-in for Graphviz's dot: the Markdown and DOT golden files need no layout.
+import sys
+if "-V" in sys.argv:
+    sys.stderr.write("dot - graphviz version 0 (a stand-in for the golden files)\\n")
+    sys.exit(0)
+for _ in range(sys.stdin.read().count("digraph")):
+    sys.stdout.write('<svg xmlns="http://www.w3.org/2000/svg" width="8pt" height="8pt"></svg>\\n')
+"""
+
+
+@pytest.fixture
+def stand_in_dot(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The only `dot` on PATH draws nothing: pages and DOT are written all the same."""
+    import stat
+    import sys
+
+    from sopkit.render import graphviz_run
+
+    folder = workdir / "stand-in"
+    folder.mkdir()
+    (folder / "dot").write_text(STAND_IN_DOT.format(python=sys.executable), encoding="utf-8")
+    (folder / "dot").chmod(stat.S_IRWXU)
+    monkeypatch.setenv("PATH", str(folder))
+    graphviz_run._version_of.cache_clear()
+    yield
+    graphviz_run._version_of.cache_clear()
+
+
+@pytest.mark.usefixtures("stand_in_dot")
 def test_markdown_and_dot_match_the_golden_files(cli: RunCli, workdir: Path) -> None:
+    """Writing DOT and Markdown needs no Graphviz: a stand-in `dot` runs instead."""
     out = render_examples(cli, workdir)
     produced = {name: data for name, data in tree(out).items() if name.endswith((".md", ".dot"))}
     if os.environ.get("SOPKIT_UPDATE_GOLDEN"):
@@ -61,6 +93,21 @@ def test_markdown_and_dot_match_the_golden_files(cli: RunCli, workdir: Path) -> 
     assert sorted(produced) == sorted(expected)
     for name, data in produced.items():
         assert data.decode() == expected[name].decode(), f"{name} differs from its golden file"
+
+
+GOLDEN_SITE = Path(__file__).parent / "golden" / "site"
+
+
+@pytest.mark.usefixtures("stand_in_dot")
+def test_an_html_page_matches_its_golden_file(cli: RunCli, workdir: Path) -> None:
+    """One SOP's page of the site, byte for byte (its chart drawn by the stand-in)."""
+    out = render_examples(cli, workdir, "out", "--html")
+    produced = (out / "site" / "CS-ESC-001.html").read_text(encoding="utf-8")
+    golden = GOLDEN_SITE / "CS-ESC-001.html"
+    if os.environ.get("SOPKIT_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(produced, encoding="utf-8")
+    assert produced == golden.read_text(encoding="utf-8")
 
 
 @NEEDS_DOT
