@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from sopkit import fmt
 from sopkit.build import build_sop
@@ -17,6 +16,7 @@ from sopkit.fmt import reformat_text
 from sopkit.loader import load_text
 from sopkit.model import content_of
 from tests.conftest import RunCli, WriteFile
+from tests.helpers import generated_sops as sops
 
 MESSY = """\
 # Escalation, as the team wrote it
@@ -214,49 +214,6 @@ def test_the_example_sops_are_formatted(cli: RunCli) -> None:
 
 
 # -- properties ----------------------------------------------------------------
-
-TEXT = st.text(
-    alphabet=st.characters(
-        whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters=" αβγΔčšžĆ#:'-"
-    ),
-    min_size=1,
-    max_size=20,
-).map(lambda t: t.strip() or "x")
-COMMENT = st.text(alphabet="abc αβ čš 123", min_size=1, max_size=12).map(lambda t: "# " + t.strip())
-
-
-@st.composite
-def sops(draw: st.DrawFn) -> str:
-    """A valid SOP with its keys in random order and comments in random places."""
-    count = draw(st.integers(2, 7))
-    ids = [f"n{i}" for i in range(count)]
-    nodes = []
-    for index, node_id in enumerate(ids[:-1]):
-        fields = [f"id: {node_id}"]
-        if draw(st.booleans()) and index + 2 < count:
-            fields += [f'decision: "{draw(TEXT)}?"', "branches:",
-                       f'  "Yes": {ids[index + 1]}', f'  "No": {ids[-1]}']  # fmt: skip
-            fields = [fields[0], fields[1], "\n    ".join(fields[2:])]
-        else:
-            fields += [f'step: "{draw(TEXT)}"', f"duration: {draw(st.integers(1, 90))}m"]
-        nodes.append(draw(st.permutations(fields)))
-    nodes.append(draw(st.permutations([f"id: {ids[-1]}", f'end: "{draw(TEXT)}"'])))
-    top = [
-        f'title: "{draw(TEXT)}"', "id: P-1", f'department: "{draw(TEXT)}"',
-        "purpose: |\n  " + draw(TEXT), 'owner: "O <o@example.com>"', 'version: "1.0"',
-    ]  # fmt: skip
-    lines = list(draw(st.permutations(top)))
-    body = ["steps:"]
-    for node in nodes:
-        first, *rest = node
-        body.append(f"  - {first}")
-        body.extend(f"    {field}" for field in rest)
-    lines.extend(body)
-    for _ in range(draw(st.integers(0, 4))):  # comments on their own line, at any depth
-        at = draw(st.integers(0, len(lines)))
-        indent = " " * (len(lines[at - 1]) - len(lines[at - 1].lstrip())) if at else ""
-        lines.insert(at, indent.replace("- ", "  ") + draw(COMMENT))
-    return "\n".join(lines) + "\n"
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

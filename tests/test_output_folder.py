@@ -22,7 +22,7 @@ from bench.generate import generate
 from sopkit.parallel import PARALLEL_FROM
 from sopkit.render.output import MANIFEST, STAGING_PREFIX
 from tests.conftest import TODAY, RunCli, python_env
-from tests.test_render import NEEDS_DOT, render_examples, tree
+from tests.helpers import NEEDS_DOT, render_examples, tree
 
 AS_ROOT = os.geteuid() == 0
 

@@ -24,25 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from sopkit.render.collation import sort_key
 from sopkit.render.output import MANIFEST, FolderSink, digest
 from tests.conftest import EXAMPLES, TODAY, RunCli, WriteFile
-from tests.test_fmt import sops as generated_sops
+from tests.helpers import NEEDS_DOT, generated_sops, render_examples, tree
 
 GOLDEN = Path(__file__).parent / "golden" / "examples"
-NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
-
-
-def render_examples(cli: RunCli, workdir: Path, out: str = "out", *extra: str) -> Path:
-    shutil.copytree(EXAMPLES, workdir / "examples", dirs_exist_ok=True)
-    result = cli("render", "examples", "-o", out, "--today", TODAY, *extra)
-    assert result.exit_code == 0, result.output
-    return workdir / out
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def svg_text(svg: str) -> str:

@@ -23,7 +23,7 @@ from sopkit.render.graphviz_run import LayoutFailure
 from sopkit.render.layouts import SMALLEST_BATCH, LayoutQueue
 from sopkit.render.worker import Settings
 from tests.conftest import EXAMPLES, TODAY, RunCli
-from tests.test_render import tree
+from tests.helpers import tree
 
 NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 MANY = parallel.PARALLEL_FROM + 12  # enough files for worker processes
