@@ -19,6 +19,7 @@ from sopkit.build.fieldnames import (
     TOP_FIELDS,
 )
 from sopkit.build.fields import NULL, FieldReader, Pair, shape_of, where_of
+from sopkit.build.plain import plain_node
 from sopkit.loader import loc_of, tag_of
 from sopkit.model import (
     Branch,
@@ -37,7 +38,6 @@ from sopkit.model import (
     resolve_flow,
 )
 from sopkit.model import Node as SopNode
-from sopkit.build.plain import plain_node
 from sopkit.problems import FILE_START, NODE_KIND, Finding, Loc
 from sopkit.values import (
     is_language_tag,

@@ -12,20 +12,22 @@ the next batch for its `dot`. A few files are done in this process instead
 The messages, in the order they pass (parent P, worker W):
 
     step  direction  message                   when, and why
-    1     P -> W     _Chunk(jobs)              two per worker at the start (one to do, one
-                                               waiting), then one for each _ChunkDone
-    2     W -> P     _ChunkDone(results)       a chunk checked: reports, digests, the DOT
+    1     P -> W     Chunk(jobs)               two per worker at the start (one to do, one
+                                               waiting), then one for each ChunkDone
+    2     W -> P     ChunkDone(results)        a chunk checked: reports, digests, the DOT
                                                of new flowcharts
-    3     P -> W     _NoMoreJobs()             once, when the worker's share is all sent
-    4     P -> W     _Batch(graphs)            only to a waiting worker: told there are no
+    3     P -> W     NoMoreJobs()              once, when the worker's share is all sent
+    4     P -> W     Batch(graphs)             only to a waiting worker: told there are no
                                                more jobs, no chunk or batch unanswered
-    5     W -> P     _BatchDone(keys, results) a batch laid out; the next are handed out
+    5     W -> P     BatchDone(keys, results)  a batch laid out; the next are handed out
     6     P -> W     WriteRequest(...)         every chart laid out, the check concluded:
                                                what pages need to know of the others
     7     W -> P     Written(...)              its files written (digests, layouts, or for
                                                --check what differs)
     8     P -> W     None                      the end (also when the parent stops early)
-    -     W -> P     _Failed(error, details)   instead of an answer: raised in the parent
+    -     W -> P     Failed(error, details)    instead of an answer: raised in the parent
+
+The worker's side (the messages, and the loop a worker process runs) is `channel`.
 
 Why a batch goes only to a waiting worker: a batch of large graphs is more than
 a pipe holds. Sent to a worker that is itself sending a large message, each side
@@ -35,23 +37,20 @@ would wait for the other to read, and the render would never end.
 from __future__ import annotations
 
 import contextlib
-import gc
 import multiprocessing
 import os
-import signal
-import sys
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from sopkit import parallel
 from sopkit.checker import Job
-from sopkit.errors import RenderError, SopkitError
+from sopkit.errors import RenderError
+from sopkit.render.channel import Batch, BatchDone, Chunk, ChunkDone, Failed, NoMoreJobs, serve
 from sopkit.render.graphviz_run import Images, LayoutFailure, lay_out
-from sopkit.render.layouts import Graph, LayoutQueue
+from sopkit.render.layouts import LayoutQueue
 from sopkit.render.worker import Analysed, Settings, Worker, WriteRequest, Written
 
 
@@ -107,98 +106,6 @@ class LocalShards:
 
     def close(self) -> None:
         return None
-
-
-class _Chunk(NamedTuple):
-    """Jobs for a worker, by their place in the plan."""
-
-    jobs: list[tuple[int, Job]]
-
-
-class _ChunkDone(NamedTuple):
-    """The results of a chunk's jobs, in one message: one per job woke the parent a
-    thousand times."""
-
-    results: list[Analysed]
-
-
-class _NoMoreJobs(NamedTuple):
-    """Every job is given out: lay out flowcharts, then write, when asked."""
-
-
-class _Batch(NamedTuple):
-    """Flowcharts to lay out, from any worker."""
-
-    graphs: list[Graph]
-
-
-class _BatchDone(NamedTuple):
-    keys: list[str]
-    results: list[Images | LayoutFailure]
-
-
-class _Failed(NamedTuple):
-    error: BaseException | None
-    details: str
-
-
-def _die_with_parent(inherited: Sequence[int]) -> None:
-    """A worker must not outlive the render: SIGTERM or SIGKILL to the parent ends it too.
-
-    It closes the other workers' pipe ends that it inherited by forking (while it
-    held them, a worker whose parent died never saw its pipe close), and on Linux
-    asks the kernel to kill it when the parent dies, however the parent dies.
-    """
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's unwinding
-    for descriptor in inherited:
-        with contextlib.suppress(OSError):
-            os.close(descriptor)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if os.getppid() == 1:  # the parent died before the request was made
-            os._exit(1)
-
-
-def _serve(connection: Connection, settings: Settings, inherited: Sequence[int] = ()) -> None:
-    """A worker process: check the chunks it is given, lay out the flowcharts it is given,
-    then write when asked."""
-    _die_with_parent(inherited)
-    worker = Worker(settings)
-    try:
-        while isinstance(message := connection.recv(), _Chunk):
-            results = []
-            for index, job in message.jobs:
-                results.append(worker.analyse(index, job))
-                # The models stay to the end and hold no cycles: without this, the
-                # collector scans all of them again and again as they pile up.
-                gc.freeze()
-            connection.send(_ChunkDone(results))
-        if message is None:  # the parent stopped early
-            return
-        while isinstance(message := connection.recv(), _Batch):
-            keys = [key for key, _ in message.graphs]
-            connection.send(_BatchDone(keys, worker.lay_out(message.graphs)))
-        while isinstance(message, WriteRequest):
-            connection.send(worker.write(message))
-            message = connection.recv()
-        connection.close()
-        # Done, and everything it wrote is closed: freeing the models one by one would
-        # only keep the parent waiting.
-        os._exit(0)
-    except (EOFError, KeyboardInterrupt):  # the parent stopped; it says why
-        return
-    except Exception as exc:  # every other failure must reach the parent
-        sendable = exc if isinstance(exc, SopkitError) else None
-        if isinstance(exc, OSError) and exc.filename:  # a write failed: the disk is full...
-            sendable = SopkitError(f"cannot write {exc.filename}: {exc.strerror}")
-        with contextlib.suppress(OSError):  # the pipe itself is gone: the parent stopped
-            connection.send(_Failed(sendable, traceback.format_exc()))
-    finally:
-        connection.close()
 
 
 def shares(jobs: Sequence[Job], workers: int) -> list[list[tuple[int, Job]]]:
@@ -262,7 +169,7 @@ class ProcessShards:
             ends = [*(w.connection for w in self.workers), parent_end]
             inherited = tuple(end.fileno() for end in ends) if forking else ()
             process = multiprocessing.Process(
-                target=_serve, args=(child_end, settings, inherited), daemon=True
+                target=serve, args=(child_end, settings, inherited), daemon=True
             )
             process.start()
             child_end.close()
@@ -273,11 +180,11 @@ class ProcessShards:
         if worker.share:
             chunk = worker.share[: self.chunk]
             del worker.share[: self.chunk]
-            worker.connection.send(_Chunk(chunk))
+            worker.connection.send(Chunk(chunk))
             worker.chunks += 1
         elif not worker.told:
             worker.told = True
-            worker.connection.send(_NoMoreJobs())
+            worker.connection.send(NoMoreJobs())
 
     def _receive(self, connection: object) -> tuple[WorkerState, object]:
         """Which worker sent what."""
@@ -288,7 +195,7 @@ class ProcessShards:
             raise RenderError(
                 "a render worker process stopped unexpectedly; nothing was written"
             ) from None
-        if isinstance(message, _Failed):
+        if isinstance(message, Failed):
             if message.error is not None:
                 raise message.error
             raise RuntimeError(f"a render worker failed:\n{message.details}")
@@ -304,10 +211,10 @@ class ProcessShards:
             batch = self.queue.take()
             if batch is None:
                 return
-            worker.connection.send(_Batch(batch))
+            worker.connection.send(Batch(batch))
             worker.batches += 1
 
-    def _batch_done(self, worker: WorkerState, message: _BatchDone) -> None:
+    def _batch_done(self, worker: WorkerState, message: BatchDone) -> None:
         assert self.queue is not None
         self.queue.done(message.keys, message.results)
         worker.batches -= 1
@@ -323,10 +230,10 @@ class ProcessShards:
         while received < self.total:
             for ready in wait([w.connection for w in self.workers]):
                 worker, message = self._receive(ready)
-                if isinstance(message, _BatchDone):
+                if isinstance(message, BatchDone):
                     self._batch_done(worker, message)
                     continue
-                assert isinstance(message, _ChunkDone)
+                assert isinstance(message, ChunkDone)
                 worker.chunks -= 1
                 self._give(worker)
                 received += len(message.results)
@@ -351,7 +258,7 @@ class ProcessShards:
             busy = [w.connection for w in self.workers if w.batches]
             for ready in wait(busy):
                 worker, message = self._receive(ready)
-                assert isinstance(message, _BatchDone)
+                assert isinstance(message, BatchDone)
                 self._batch_done(worker, message)
                 progress(len(message.keys))
         return self.queue.results
