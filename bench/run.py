@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.generate import generate  # noqa: E402
+from tests.generate import generate  # noqa: E402
 
 BIN = Path(sys.executable).parent
 FLOOR = """

@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.generate import generate  # noqa: E402
+from tests.generate import generate  # noqa: E402
 
 
 def main() -> None:

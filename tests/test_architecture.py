@@ -62,3 +62,11 @@ def test_a_rule_never_writes_its_own_name_in_what_it_reports(module: Path) -> No
     `reporter.report` and ruff's diagnostics do), so none can be misspelt."""
     text = module.read_text(encoding="utf-8")
     assert re.search(r"Finding\(\s*[\"']", text) is None  # no name spelt out in a finding
+
+
+@pytest.mark.parametrize("module", sorted((ROOT / "tests").rglob("test_*.py")),
+                         ids=lambda p: p.name)  # fmt: skip
+def test_tests_import_no_other_test_module_and_no_benchmark(module: Path) -> None:
+    """What tests share is in tests/helpers.py, tests/conftest.py and tests/generate.py."""
+    imported = _imports(module)
+    assert sorted(name for name in imported if name.startswith(("tests.test_", "bench"))) == []

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.generate import generate
 from sopkit.build import build_sop
 from sopkit.loader import load_bytes
 from sopkit.model import Sop
@@ -22,6 +21,7 @@ from sopkit.render.chartstyle import ChartStyle
 from sopkit.render.flowchart import _label, digraph, quote_escaped, to_dot
 from sopkit.text import wrap
 from tests.conftest import EXAMPLES, SOPS
+from tests.generate import generate
 
 NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from bench.generate import generate
 from sopkit.parallel import PARALLEL_FROM
 from sopkit.render.output import MANIFEST, STAGING_PREFIX
 from tests.conftest import TODAY, RunCli, python_env
+from tests.generate import generate
 from tests.helpers import NEEDS_DOT, render_examples, tree
 
 AS_ROOT = os.geteuid() == 0

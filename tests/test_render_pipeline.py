@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from bench.generate import generate
 from sopkit import parallel
 from sopkit.checker import Job
 from sopkit.render import graphviz_run, pool
@@ -23,6 +22,7 @@ from sopkit.render.graphviz_run import LayoutFailure
 from sopkit.render.layouts import SMALLEST_BATCH, LayoutQueue
 from sopkit.render.worker import Settings
 from tests.conftest import EXAMPLES, TODAY, RunCli
+from tests.generate import generate
 from tests.helpers import tree
 
 NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.generate import generate
 from sopkit import parallel
 from sopkit.checker import CheckOptions, check
 from sopkit.config import Config
 from tests.conftest import ROOT, SOPS, TODAY, python_env
+from tests.generate import generate
 
 
 def test_the_example_sops_are_clean_under_strict(tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
-"""Generate a synthetic SOP repository for benchmarks: N valid SOPs of about 50 nodes.
+"""Generate a synthetic SOP repository for tests and benchmarks: N valid SOPs of about
+50 nodes.
 
 Deterministic for a given seed. Every third SOP is Greek, every third
 Slovenian; SOPs call the next one through `sop:` (never in a circle), and
 every SOP is clean under `sopkit check --strict` so the benchmark measures
 the normal case.
 
-    python bench/generate.py OUT_DIR --count 1000 [--nodes 50] [--seed 1]
+    python -m tests.generate OUT_DIR --count 1000 [--nodes 50] [--seed 1]
 """
 
 from __future__ import annotations
