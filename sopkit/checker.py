@@ -77,13 +77,14 @@ class Job(NamedTuple):
     full: bool
     keep_model: bool
     max_nodes: int = 40
+    data: bytes | None = None  # the file's bytes, when the caller has read them already
 
 
 def analyse(job: Job) -> FileReport:
     """Everything about one file that needs no other file."""
     path = job.source.display
     # As the user named it (a dangling link says so); models only for the files checked.
-    reading = read_sop(path, model=job.full)
+    reading = read_sop(path if job.data is None else job.data, path, model=job.full)
     document, findings, digest = reading.document, reading.findings, reading.digest
     if not document.readable:
         return FileReport(path, findings, None, digest=digest)

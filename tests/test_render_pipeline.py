@@ -300,3 +300,32 @@ def test_the_layout_queue_really_spreads_batches_over_the_workers(tmp_path: Path
         assert min(counts) >= len(jobs) // 4, counts  # both workers ran `dot`, neither idle
     finally:
         shards.close()
+
+
+def test_a_render_reads_each_source_once(
+    cli: RunCli, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key of the inputs and the check share one read of every SOP."""
+    from collections import Counter
+
+    from sopkit import reading, sources
+    from sopkit.render import handbook, options
+
+    shutil.copytree(EXAMPLES, workdir / "examples")
+    first = cli("render", "examples", "-o", "out", "--today", TODAY, "--flowchart", "mermaid")
+    assert first.exit_code == 0
+    reads: Counter[str] = Counter()
+    real = sources.read_source
+
+    def counted(path: str) -> bytes | sources.Unreadable:
+        reads[Path(path).name] += 1
+        return real(path)
+
+    for module in (reading, handbook, options):
+        monkeypatch.setattr(module, "read_source", counted)
+    for today in (TODAY, "2027-06-01"):  # up to date, then a render with work to do
+        reads.clear()
+        result = cli("render", "examples", "-o", "out", "--today", today, "--flowchart", "mermaid")
+        assert result.exit_code == 0, result.output
+        sops = {name: count for name, count in reads.items() if name.endswith(".yaml")}
+        assert sops == {path.name: 1 for path in EXAMPLES.glob("*.yaml")}, today

@@ -8,6 +8,7 @@ checking; this module decides that, and imports the machinery that renders
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -16,6 +17,7 @@ from sopkit.checker import CheckOptions
 from sopkit.config import Config
 from sopkit.render import output
 from sopkit.render.options import Progress, RenderOptions, RenderResult, inputs_key
+from sopkit.sources import read_source
 
 __all__ = ["Progress", "RenderOptions", "RenderResult", "inputs_key", "render"]
 
@@ -38,8 +40,13 @@ def render(
             html=options.html or output.previous_option(previous, "html") is True,
             png=options.png or output.previous_option(previous, "png") is True,
         )
-    # Without a previous handbook nothing can be current: the key can wait for the workers.
-    key = inputs_key(work.targets, options) if previous else None
+    # Without a previous handbook nothing can be current: the key can wait for the workers,
+    # which read the sources anyway. With one, the sources are read once, here: the key
+    # is made from their bytes, and the check is given the same bytes.
+    key = None
+    if previous:
+        work, digests = _read_targets(work)
+        key = inputs_key(work.targets, options, digests)
     if key is not None and not options.check_only and output.is_current(options.out, key, previous):
         # Nothing to build: the check alone decides, and models need not be kept.
         work = work._replace(jobs=[job._replace(keep_model=False) for job in work.jobs])
@@ -51,3 +58,17 @@ def render(
     from sopkit.render import assemble
 
     return assemble.render_handbook(work, config, options, progress, check_options, key, previous)
+
+
+def _read_targets(work: checker.Plan) -> tuple[checker.Plan, dict[str, str]]:
+    """The plan with each target's bytes in its job, and their digests by path."""
+    digests: dict[str, str] = {}
+    jobs = []
+    for job in work.jobs:
+        if job.full:
+            data = read_source(job.source.display)
+            if isinstance(data, bytes):
+                digests[job.source.display] = hashlib.sha256(data).hexdigest()
+                job = job._replace(data=data)
+        jobs.append(job)
+    return work._replace(jobs=jobs), digests
