@@ -18,10 +18,10 @@ from __future__ import annotations
 import difflib
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -37,11 +37,9 @@ from ruamel.yaml.scalarstring import (
 from ruamel.yaml.tokens import CommentToken
 
 from sopkit.build.fieldnames import CHANGE_FIELDS, KINDS, KPI_FIELDS, NODE_FIELDS, TOP_FIELDS
-from sopkit.files import replace_file
 from sopkit.loader import load_text
 from sopkit.model import content_of
 from sopkit.reading import read_sop
-from sopkit.sources import Unreadable, read_source
 
 
 @dataclass(frozen=True)
@@ -255,70 +253,3 @@ def _give_trailing(holder: Holder, text: str) -> None:
         # A block scalar (`|`, `>`) has ended its line already; anything else has not.
         ended = isinstance(container[key], LiteralScalarString | FoldedScalarString)
         entry[slot] = CommentToken(("" if ended else "\n") + text, CommentMark(0), None)
-
-
-# -- files ---------------------------------------------------------------------
-
-_BOM = b"\xef\xbb\xbf"
-
-
-@dataclass(frozen=True)
-class Encoding:
-    """How a file was stored, so that its formatting is stored the same way."""
-
-    bom: bool = False
-    crlf: bool = False
-
-    def encode(self, text: str) -> bytes:
-        if self.crlf:
-            text = text.replace("\n", "\r\n")
-        return (_BOM if self.bom else b"") + text.encode("utf-8")
-
-
-def format_bytes(data: bytes, path: str) -> tuple[Formatted, Encoding]:
-    """Format a file's bytes: a BOM and CRLF line ends are kept as they were."""
-    bom = data.startswith(_BOM)
-    try:
-        text = data[len(_BOM) if bom else 0 :].decode("utf-8")
-    except UnicodeDecodeError:
-        return Formatted(path, "", None, "it is not valid UTF-8"), Encoding()
-    crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
-    if crlf:
-        text = text.replace("\r\n", "\n")
-    return reformat_text(text, path), Encoding(bom, crlf)
-
-
-class FileFormatting(NamedTuple):
-    """One file's formatting, with the bytes it was made from (to write only over those)."""
-
-    result: Formatted
-    real: str
-    read: bytes
-    encoding: Encoding
-
-    @property
-    def output(self) -> bytes:
-        assert self.result.formatted is not None
-        return self.encoding.encode(self.result.formatted)
-
-
-def format_files(paths: Iterable[tuple[str, str]]) -> list[FileFormatting]:
-    """(display path, real path) pairs -> their formatting, nothing written yet."""
-    results = []
-    for display, real in paths:
-        data = read_source(display)  # as the user named it: a dangling link says so
-        if isinstance(data, Unreadable):
-            results.append(FileFormatting(Formatted(display, "", None, data.message), real, b"",
-                                          Encoding()))  # fmt: skip
-            continue
-        result, encoding = format_bytes(data, display)
-        results.append(FileFormatting(result, real, data, encoding))
-    return results
-
-
-def write_formatted(file: FileFormatting) -> None:
-    """Write a file's new layout, only if it still holds the bytes that were formatted.
-
-    Raises `files.ChangedMeanwhile` when it was edited since: the edit wins.
-    """
-    replace_file(file.real, file.output, expected=file.read)

@@ -11,9 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from sopkit.problems import Loc
+
+if TYPE_CHECKING:  # translation.py imports this module
+    from sopkit.translation import TranslationKey
 
 
 class NodeKind(StrEnum):
@@ -284,25 +287,6 @@ class SopRefs(NamedTuple):
             sop.path, sop.id, sop.where.value("id"), sop.calls, sop.related,
             sop.language, sop.translation_of, sop.translated_from, key,
         )  # fmt: skip
-
-
-class NodeShape(NamedTuple):
-    """What a translation must keep of a node: its id, kind, successors and call."""
-
-    id: str
-    kind: str
-    targets: tuple[str, ...]
-    sop: str | None
-    at: Loc
-
-
-class TranslationKey(NamedTuple):
-    """A SOP's structure and translation hash (format: "Translations")."""
-
-    start: str | None
-    roles: tuple[str, ...]
-    nodes: tuple[NodeShape, ...]
-    hash: str
 
 
 _POSITIONS = frozenset(

@@ -10,8 +10,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import NamedTuple
 
-from sopkit.model import KIND_NAMES, NodeShape, Sop, Step, TranslationKey, duration_of
+from sopkit.model import KIND_NAMES, Sop, Step, duration_of
+from sopkit.problems import Loc
+
+
+class NodeShape(NamedTuple):
+    """What a translation must keep of a node: its id, kind, successors and call."""
+
+    id: str
+    kind: str
+    targets: tuple[str, ...]
+    sop: str | None
+    at: Loc
+
+
+class TranslationKey(NamedTuple):
+    """A SOP's structure and translation hash (format: "Translations")."""
+
+    start: str | None
+    roles: tuple[str, ...]
+    nodes: tuple[NodeShape, ...]
+    hash: str
+
 
 HASH_LENGTH = 12
 """Hex digits of the hash that a translation records in `translated_from`."""

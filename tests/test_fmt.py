@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from sopkit import fmt
+from sopkit import fmt, fmt_io
 from sopkit.build import build_sop
 from sopkit.files import ChangedMeanwhile
 from sopkit.fmt import reformat_text
@@ -116,20 +116,20 @@ def test_an_interrupted_write_leaves_the_original(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", crash)
-    (file,) = fmt.format_files([(str(path), str(path))])
+    (file,) = fmt_io.format_files([(str(path), str(path))])
     with pytest.raises(OSError, match="disk full"):
-        fmt.write_formatted(file)
+        fmt_io.write_formatted(file)
     assert path.read_text(encoding="utf-8") == MESSY
     assert [p.name for p in path.parent.iterdir()] == ["a.yaml"]  # no temporary file left
 
 
 def test_an_edit_saved_while_fmt_works_is_kept(write: WriteFile) -> None:
     path = write("sops/a.yaml", MESSY)
-    (file,) = fmt.format_files([(str(path), str(path))])
+    (file,) = fmt_io.format_files([(str(path), str(path))])
     edited = MESSY.replace("Escalating a ticket", "Escalating a ticket, edited")
     path.write_text(edited, encoding="utf-8")  # an editor saves after fmt has read the file
     with pytest.raises(ChangedMeanwhile, match="changed while sopkit was working on it"):
-        fmt.write_formatted(file)
+        fmt_io.write_formatted(file)
     assert path.read_text(encoding="utf-8") == edited
 
 
@@ -137,14 +137,14 @@ def test_fmt_reports_an_edit_made_meanwhile_and_fails(
     cli: RunCli, write: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write("sops/a.yaml", MESSY)
-    original = fmt.format_files
+    original = fmt_io.format_files
 
-    def format_then_edit(paths: object) -> list[fmt.FileFormatting]:
+    def format_then_edit(paths: object) -> list[fmt_io.FileFormatting]:
         results = original(paths)  # type: ignore[arg-type]
         path.write_text(MESSY + "# saved meanwhile\n", encoding="utf-8")
         return results
 
-    monkeypatch.setattr(fmt, "format_files", format_then_edit)
+    monkeypatch.setattr(fmt_io, "format_files", format_then_edit)
     result = cli("fmt")
     assert result.exit_code == 1
     assert "sops/a.yaml: not formatted:" in result.stderr

@@ -20,6 +20,9 @@ from sopkit.build.fieldnames import (
 )
 from sopkit.build.fields import NULL, FieldReader, Pair, shape_of, where_of
 from sopkit.build.plain import plain_node
+from sopkit.build.refs import refs_only
+
+__all__ = ["build_sop", "checked_node", "refs_only"]
 from sopkit.loader import loc_of, tag_of
 from sopkit.model import (
     Branch,
@@ -30,7 +33,6 @@ from sopkit.model import (
     Ref,
     Role,
     Sop,
-    SopRefs,
     Status,
     Step,
     Term,
@@ -294,34 +296,3 @@ def _branches(b: FieldReader, pair: Pair | None, at: Loc, label: str) -> tuple[B
         if target is not None:
             out.append(Branch(answer, target, loc_of(key), loc_of(value)))
     return tuple(out)
-
-
-def refs_only(root: Node | None, path: str) -> SopRefs | None:
-    """What other SOPs need of a file that is not being checked: its id, calls and related.
-
-    The files of the source folder are read only to resolve ids; building their
-    whole model would cost a pre-commit run more than the file it checks.
-    """
-    if not isinstance(root, MappingNode):
-        return None
-    top = {str(k.value): v for k, v in root.value if isinstance(k, ScalarNode)}
-    sop_id = top.get("id")
-    if not isinstance(sop_id, ScalarNode):
-        return None
-
-    def ref(node: Node) -> Ref | None:
-        return Ref(str(node.value), loc_of(node)) if isinstance(node, ScalarNode) else None
-
-    calls = []
-    steps = top.get("steps")
-    for item in steps.value if isinstance(steps, SequenceNode) else []:
-        if isinstance(item, MappingNode):
-            for key, value in item.value:
-                if isinstance(key, ScalarNode) and key.value == "sop" and ref(value):
-                    calls.append(ref(value))
-    related = top.get("related")
-    listed = [ref(v) for v in related.value] if isinstance(related, SequenceNode) else []
-    return SopRefs(
-        path, str(sop_id.value), loc_of(sop_id),
-        tuple(c for c in calls if c), tuple(r for r in listed if r),
-    )  # fmt: skip

@@ -45,7 +45,7 @@ def fmt(
     from sopkit.config import load_config
     from sopkit.discovery import discover, shown, split_sops
     from sopkit.files import ChangedMeanwhile
-    from sopkit.fmt import format_files, write_formatted
+    from sopkit.fmt_io import format_files, write_formatted
     from sopkit.reading import looks_like_sop
 
     config = load_config()  # rule names are check's to validate: no rule is imported here

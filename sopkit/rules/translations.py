@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from sopkit.model import NodeShape, Ref, SopRefs, TranslationKey
+from sopkit.model import Ref, SopRefs
 from sopkit.problems import SCHEMA, Loc, Severity
 from sopkit.rules.registry import Report, Repository, repository_check_of, repository_rule
-from sopkit.translation import first_difference
+from sopkit.translation import NodeShape, TranslationKey, first_difference
 
 
 class Pairing(NamedTuple):
