@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sopkit import graph
 from sopkit.model import Decision, End, Sop, Step, seconds_of
 
 DEFAULT_PATH_LIMIT = 1000
@@ -126,7 +125,7 @@ def stats_of(sop: Sop, limit: int = DEFAULT_PATH_LIMIT) -> Stats:
     edges = sum(len(out) for out in sop.flow.edges)
     implicit_ends = sum(1 for i in sop.flow.terminals if not isinstance(sop.nodes[i], End))
     nodes = len(sop.nodes) + implicit_ends
-    longest = graph.longest_path(sop.flow, lambda i: seconds_of(sop.nodes[i]))
+    longest = sop.expected_seconds
     return Stats(
         sop_id=sop.id,
         title=sop.title,

@@ -7,6 +7,7 @@ including the contract's implicit `next`) is resolved here and only here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
@@ -255,6 +256,15 @@ class Sop:
     def calls(self) -> tuple[Ref, ...]:
         """Every `sop:` call, in written order."""
         return tuple(n.sop for n in self.nodes if isinstance(n, Step) and n.sop is not None)
+
+    @functools.cached_property
+    def expected_seconds(self) -> int | None:
+        """The total `duration` of the longest path from start to an end, loops dropped
+        (the contract's `sla-exceeded`); None when no end can be reached. Worked out once:
+        the rule, the page's summary and the index all ask."""
+        from sopkit.graph import longest_path  # graph reads the model's flow
+
+        return longest_path(self.flow, [seconds_of(node) for node in self.nodes].__getitem__)
 
     def node(self, node_id: str) -> Node | None:
         index = self.flow.first_index.get(node_id)

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from sopkit import graph
 from sopkit.escape import Md, md_block, md_cell, md_text, slug
 from sopkit.labels import labels_for
-from sopkit.model import KIND_NAMES, Decision, End, Kpi, Sop, Step, duration_of, seconds_of
+from sopkit.model import KIND_NAMES, Decision, End, Kpi, Sop, Step, duration_of
 from sopkit.render.durations import compact
 from sopkit.render.summary import Summary, first_sentence, summary
 
@@ -90,7 +89,7 @@ class Digest(NamedTuple):
 
 
 def digest_of(sop: Sop) -> Digest:
-    longest = graph.longest_path(sop.flow, lambda index: seconds_of(sop.nodes[index]))
+    longest = sop.expected_seconds
     return Digest(
         sop.id,
         sop.title,

@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import NamedTuple
 
-from sopkit import graph
 from sopkit.escape import Md, md_cell, md_text
-from sopkit.model import Sop, seconds_of
+from sopkit.model import Sop
 from sopkit.render.durations import spoken
 
 _OWNER = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<mail>[^<>@\s]+@[^<>\s]+)>\s*$")
@@ -58,7 +57,7 @@ def summary(sop: Sop, labels: Mapping[str, str], language: str | None, today: da
     if sop.roles:
         chips = " ".join(f"`{role.id}`" for role in sop.roles)
         parts.append(f"**{md_text(labels['roles'])}:** {chips}")
-    longest = graph.longest_path(sop.flow, lambda index: seconds_of(sop.nodes[index]))
+    longest = sop.expected_seconds
     times = []
     if longest:
         times.append(spoken(longest, labels, language, approximate=True))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sopkit import graph
-from sopkit.model import Sop, seconds_of
+from sopkit.model import Sop
 from sopkit.problems import FILE_START, Severity
 from sopkit.rules.registry import Report, SopContext, sop_rule
 from sopkit.text import WORD, acronym_of, locate, whole_word
@@ -156,7 +155,7 @@ def sla_exceeded(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     if sop.sla is None:
         return
 
-    total = graph.longest_path(sop.flow, [seconds_of(node) for node in sop.nodes].__getitem__)
+    total = sop.expected_seconds
     if total is not None and total > sop.sla.seconds:
         yield Report(
             sop.where.value("sla"),
