@@ -23,10 +23,9 @@ from ruamel.yaml.tag import Tag
 
 from sopkit.guards import control_characters, depth_overflow, looks_deep, scan
 from sopkit.problems import FILE_START, YAML_SYNTAX, Finding, Loc
-from sopkit.sources import Unreadable, read_source
 from sopkit.yamlnodes import PLAIN_TAGS, loc_of, tag_of
 
-__all__ = ["PLAIN_TAGS", "Document", "load_bytes", "load_file", "load_text", "loc_of", "tag_of"]
+__all__ = ["PLAIN_TAGS", "Document", "load_bytes", "load_text", "loc_of", "tag_of"]
 
 Rules = tuple[tuple[Tag, Any], ...]
 
@@ -176,14 +175,6 @@ def load_text(text: str, path: str) -> Document:
         if "\\" in text or "\x85" in text:
             doc.findings.extend(control_characters(doc.root))
     return doc
-
-
-def load_file(real: str, display: str) -> Document:
-    """Read and compose one SOP file; a file that is not read is a finding at 1:1."""
-    data = read_source(real)
-    if isinstance(data, Unreadable):
-        return Document(display, "", None, [Finding(YAML_SYNTAX, FILE_START, data.message)])
-    return load_bytes(data, display)
 
 
 def load_bytes(data: bytes, path: str) -> Document:

@@ -9,17 +9,17 @@ problem: it reads as the SOP its author meant).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import NamedTuple
 
 from ruamel.yaml.nodes import MappingNode, ScalarNode
 
 from sopkit.build import build_sop
+from sopkit.build.fieldnames import REQUIRED_TOP
 from sopkit.loader import Document, load_bytes
 from sopkit.model import Sop
 from sopkit.problems import FILE_START, LOAD_RULES, YAML_SYNTAX, Finding
-from sopkit.sources import Unreadable, read_source
+from sopkit.sources import Unreadable, digest, read_source
 
 
 class Reading(NamedTuple):
@@ -34,10 +34,6 @@ class Reading(NamedTuple):
         """Whether the SOP reads as its author meant: built, with no load-stage problem."""
         return self.sop is not None and not any(f.rule in LOAD_RULES for f in self.findings)
 
-    @property
-    def first_problem(self) -> Finding | None:
-        return self.findings[0] if self.findings else None
-
 
 def read_sop(source: str | bytes, path: str | None = None, *, model: bool = True) -> Reading:
     """Read a SOP from a file path (`source: str`) or from bytes (a git revision, `fmt`'s
@@ -46,21 +42,19 @@ def read_sop(source: str | bytes, path: str | None = None, *, model: bool = True
     data = read_source(source) if isinstance(source, str) else source
     if isinstance(data, Unreadable):
         document = Document(shown, "", None, [Finding(YAML_SYNTAX, FILE_START, data.message)])
-        digest = hashlib.sha256(data.message.encode()).hexdigest()
-        return Reading(shown, None, list(document.findings), digest, document)
-    digest = hashlib.sha256(data).hexdigest()
+        return Reading(shown, None, list(document.findings), digest(data), document)
     document = load_bytes(data, shown)
     findings = list(document.findings)
     sop = None
     if model and document.readable:
         sop, built = build_sop(document.root, shown)
         findings.extend(built)
-    return Reading(shown, sop, findings, digest, document)
+    return Reading(shown, sop, findings, digest(data), document)
 
 
-SOP_MARKS = frozenset({"sopkit", "id", "title", "department", "purpose", "steps"})
+SOP_MARKS = frozenset({"sopkit", *REQUIRED_TOP})
 _TOP_LEVEL_MARK = re.compile(
-    rb"""(?m)^["']?(?:sopkit|id|title|department|purpose|steps)["']?[ \t]*:"""
+    rb"""(?m)^["']?(?:""" + "|".join(sorted(SOP_MARKS)).encode() + rb""")["']?[ \t]*:"""
 )
 
 

@@ -23,23 +23,19 @@ class Unreadable(NamedTuple):
     message: str
 
 
-def _refuse(message: str) -> Unreadable:
-    return Unreadable(message)
-
-
 def read_source(path: str) -> bytes | Unreadable:
     """The bytes of a regular file of at most MAX_BYTES, or why it was not read."""
     try:
         # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
         handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        return _refuse(_why(exc, path))
+        return Unreadable(_why(exc, path))
     try:
         info = os.fstat(handle)
         if not stat.S_ISREG(info.st_mode):
-            return _refuse(f"not a regular file ({_kind(info.st_mode)}): nothing of it is read")
+            return Unreadable(f"not a regular file ({_kind(info.st_mode)}): nothing of it is read")
         if info.st_size > MAX_BYTES:
-            return _refuse(_too_large(info.st_size))
+            return Unreadable(_too_large(info.st_size))
         chunks = []
         size = 0
         while size <= MAX_BYTES:
@@ -49,12 +45,20 @@ def read_source(path: str) -> bytes | Unreadable:
             chunks.append(chunk)
             size += len(chunk)
         if size > MAX_BYTES:  # it grew while being read
-            return _refuse(_too_large(size))
+            return Unreadable(_too_large(size))
         return b"".join(chunks)
     except OSError as exc:
-        return _refuse(_why(exc, path))
+        return Unreadable(_why(exc, path))
     finally:
         os.close(handle)
+
+
+def digest(data: bytes | Unreadable) -> str:
+    """What a source read as, for keys and manifests: its bytes, or why there were none."""
+    import hashlib
+
+    raw = data if isinstance(data, bytes) else data.message.encode()
+    return hashlib.sha256(raw).hexdigest()
 
 
 def _too_large(size: int) -> str:

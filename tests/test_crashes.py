@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, MINIMAL_SOP, TODAY, RunCli, python_env
+from tests.conftest import MINIMAL_SOP, TODAY, RunCli, python_env
+from tests.helpers import render_examples
 
 
 def sopkit(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -130,9 +130,7 @@ def test_disk_full_during_a_render_keeps_the_old_handbook(
 ) -> None:
     from sopkit.render import output
 
-    shutil.copytree(EXAMPLES, workdir / "examples")
-    first = cli("render", "examples", "-o", "out", "--today", TODAY, "--flowchart", "mermaid")
-    assert first.exit_code == 0
+    render_examples(cli, workdir, "out", "--flowchart", "mermaid")
     before = {p: p.read_bytes() for p in (workdir / "out").rglob("*") if p.is_file()}
     real_write = output.FolderSink.write
 

@@ -109,3 +109,19 @@ def test_yaml_that_is_not_a_sop_is_skipped_when_named_outside_the_source_folder(
         assert [line.split(":")[0] for line in skipped] == named[1:]
     assert (folder / ".github" / "workflows" / "ci.yml").read_text("utf-8") == WORKFLOW
     assert (folder / "compose.yaml").read_text("utf-8") == "services:\n    web: {image: nginx}\n"
+
+
+def test_the_published_hooks_look_at_the_source_folder_only() -> None:
+    """`files:` of each hook: a SOP under sops/ matches, a workflow or pre-commit's own
+    config does not (the skip of non-SOP YAML is a second line of defence)."""
+    import re
+
+    from ruamel.yaml import YAML
+
+    hooks = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))
+    assert {hook["id"] for hook in hooks} == {"sopkit-check", "sopkit-fmt"}
+    for hook in hooks:
+        pattern = re.compile(hook["files"])
+        assert pattern.search("sops/support/escalation.en.yaml")
+        for other in (".github/workflows/ci.yml", ".pre-commit-config.yaml", "compose.yaml"):
+            assert pattern.search(other) is None, (hook["id"], other)

@@ -23,7 +23,7 @@ from sopkit.render.layouts import SMALLEST_BATCH, LayoutQueue
 from sopkit.render.worker import Settings
 from tests.conftest import EXAMPLES, TODAY, RunCli
 from tests.generate import generate
-from tests.helpers import tree
+from tests.helpers import render_examples, tree
 
 NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 MANY = parallel.PARALLEL_FROM + 12  # enough files for worker processes
@@ -309,11 +309,9 @@ def test_a_render_reads_each_source_once(
     from collections import Counter
 
     from sopkit import reading, sources
-    from sopkit.render import handbook, options
+    from sopkit.render import handbook
 
-    shutil.copytree(EXAMPLES, workdir / "examples")
-    first = cli("render", "examples", "-o", "out", "--today", TODAY, "--flowchart", "mermaid")
-    assert first.exit_code == 0
+    render_examples(cli, workdir, "out", "--flowchart", "mermaid")
     reads: Counter[str] = Counter()
     real = sources.read_source
 
@@ -321,7 +319,7 @@ def test_a_render_reads_each_source_once(
         reads[Path(path).name] += 1
         return real(path)
 
-    for module in (reading, handbook, options):
+    for module in (reading, handbook):
         monkeypatch.setattr(module, "read_source", counted)
     for today in (TODAY, "2027-06-01"):  # up to date, then a render with work to do
         reads.clear()

@@ -46,7 +46,7 @@ class SopPage:
     sop: Sop
     labels: Mapping[str, str]
     title: Md
-    meta: list[tuple[str, Md]]
+    meta: list[tuple[str, Md]]  # the old metadata table: users' own sop.md.j2 may print it
     purpose: Md
     scope: Md | None
     roles: list[tuple[Md, Md]]

@@ -8,7 +8,6 @@ checking; this module decides that, and imports the machinery that renders
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -17,7 +16,7 @@ from sopkit.checker import CheckOptions
 from sopkit.config import Config
 from sopkit.render import output
 from sopkit.render.options import Progress, RenderOptions, RenderResult, inputs_key
-from sopkit.sources import read_source
+from sopkit.sources import digest, read_source
 
 __all__ = ["Progress", "RenderOptions", "RenderResult", "inputs_key", "render"]
 
@@ -61,14 +60,14 @@ def render(
 
 
 def _read_targets(work: checker.Plan) -> tuple[checker.Plan, dict[str, str]]:
-    """The plan with each target's bytes in its job, and their digests by path."""
+    """The plan with each target's bytes in its job, and every target's digest by path."""
     digests: dict[str, str] = {}
     jobs = []
     for job in work.jobs:
         if job.full:
             data = read_source(job.source.display)
+            digests[job.source.display] = digest(data)
             if isinstance(data, bytes):
-                digests[job.source.display] = hashlib.sha256(data).hexdigest()
                 job = job._replace(data=data)
         jobs.append(job)
     return work._replace(jobs=jobs), digests

@@ -16,7 +16,6 @@ from sopkit.checker import CheckResult
 from sopkit.discovery import SourceFile
 from sopkit.render import graphviz_run
 from sopkit.render.chartstyle import ChartStyle
-from sopkit.sources import read_source
 
 Progress = Callable[[str, int, int], None]
 
@@ -52,11 +51,12 @@ class RenderResult:
 
 
 def inputs_key(
-    sources: Sequence[SourceFile], options: RenderOptions, digests: Mapping[str, str] = {}
+    sources: Sequence[SourceFile], options: RenderOptions, digests: Mapping[str, str]
 ) -> str:
     """A hash of everything a handbook is made from: sources, templates, options, tools.
 
-    `digests`: the sources' digests by path, where the check has read them already.
+    `digests`: each source's digest by path (`sources.digest`), from whoever read it:
+    the render reads each source once.
     """
     material = hashlib.sha256()
     for part in (
@@ -78,11 +78,5 @@ def inputs_key(
                                and "__pycache__" not in p.parts and p.suffix != ".py"):  # fmt: skip
                 material.update(path.name.encode() + b"\0" + path.read_bytes())
     for source in sources:
-        material.update(source.display.encode() + b"\0")
-        digest = digests.get(source.display)
-        if digest is None:
-            data = read_source(source.display)
-            raw = data if isinstance(data, bytes) else data.message.encode()
-            digest = hashlib.sha256(raw).hexdigest()
-        material.update(digest.encode())
+        material.update(source.display.encode() + b"\0" + digests[source.display].encode())
     return material.hexdigest()

@@ -54,10 +54,7 @@ def files_of(document: Mapping[str, object]) -> dict[str, str] | None:
 def is_current(out: Path, key: str, document: Mapping[str, object]) -> bool:
     """True when the handbook in `out`, whose manifest is `document`, was built from
     exactly these inputs, was complete, and every file still holds what was written."""
-    if document.get("inputs") != key:
-        return False
-    options = document.get("options")
-    if not isinstance(options, dict) or options.get("complete") is not True:
+    if document.get("inputs") != key or previous_option(document, "complete") is not True:
         return False
     folder = str(out)  # string paths: a handbook is thousands of files to read
     for name, expected in (files_of(document) or {}).items():

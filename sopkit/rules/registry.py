@@ -95,9 +95,20 @@ def _register(rule: Rule) -> None:
     RULES[rule.name] = rule
 
 
+NamedSopCheck = Callable[[Sop, SopContext], Iterator[Finding]]
+NamedRepoCheck = Callable[[Repository], Iterator[tuple[str, Finding]]]
+
+# Each check with its rule, wrapped at registration so that what it reports carries the
+# rule's name: made once, since a SOP check runs on every file.
+_SOP_CHECKS: list[tuple[Rule, NamedSopCheck]] = []
+_REPOSITORY_CHECKS: list[tuple[Rule, NamedRepoCheck]] = []
+
+
 def sop_rule(name: str, severity: Severity) -> Callable[[SopCheck], SopCheck]:
     def register(check: SopCheck) -> SopCheck:
-        _register(Rule(name, severity, Scope.SOP, cleandoc(check.__doc__), check))
+        rule = Rule(name, severity, Scope.SOP, cleandoc(check.__doc__), check)
+        _register(rule)
+        _SOP_CHECKS.append((rule, _named_sop_check(name, check)))
         return check
 
     return register
@@ -105,7 +116,9 @@ def sop_rule(name: str, severity: Severity) -> Callable[[SopCheck], SopCheck]:
 
 def repository_rule(name: str, severity: Severity) -> Callable[[RepoCheck], RepoCheck]:
     def register(check: RepoCheck) -> RepoCheck:
-        _register(Rule(name, severity, Scope.REPOSITORY, cleandoc(check.__doc__), check))
+        rule = Rule(name, severity, Scope.REPOSITORY, cleandoc(check.__doc__), check)
+        _register(rule)
+        _REPOSITORY_CHECKS.append((rule, _named_repository_check(name, check)))
         return check
 
     return register
@@ -116,48 +129,25 @@ def documented_rule(name: str, severity: Severity, scope: Scope, doc: str) -> No
     _register(Rule(name, severity, scope, cleandoc(doc)))
 
 
-_MORE_REPOSITORY_CHECKS: list[tuple[str, RepoCheck]] = []
-
-
 def repository_check_of(name: str) -> Callable[[RepoCheck], RepoCheck]:
     """Another repository-wide check reporting as an existing rule (for `schema` problems
     that only the whole repository shows, such as a translation of a translation)."""
 
     def register(check: RepoCheck) -> RepoCheck:
-        _MORE_REPOSITORY_CHECKS.append((name, check))
+        _REPOSITORY_CHECKS.append((RULES[name], _named_repository_check(name, check)))
         return check
 
     return register
 
 
-NamedSopCheck = Callable[[Sop, SopContext], Iterator[Finding]]
-NamedRepoCheck = Callable[[Repository], Iterator[tuple[str, Finding]]]
-
-
-_NAMED_SOP_CHECKS: list[tuple[Rule, NamedSopCheck]] = []
-
-
 def sop_rules() -> list[tuple[Rule, NamedSopCheck]]:
-    """Each SOP rule with its check, whose reports carry the rule's name (made once: a
-    check runs on every file)."""
-    if len(_NAMED_SOP_CHECKS) != sum(r.scope is Scope.SOP for r in RULES.values()):
-        _NAMED_SOP_CHECKS[:] = [
-            (rule, _named_sop_check(rule.name, rule.check))  # type: ignore[arg-type]
-            for rule in RULES.values()
-            if rule.scope is Scope.SOP and rule.check is not None
-        ]
-    return _NAMED_SOP_CHECKS
+    """Each SOP rule with its check, whose reports carry the rule's name."""
+    return _SOP_CHECKS
 
 
-def repository_rules() -> Iterator[
-    tuple[Rule, Callable[[Repository], Iterator[tuple[str, Finding]]]]
-]:
-    """Each repository rule with its checks, whose reports carry the rule's name."""
-    for rule in RULES.values():
-        if rule.scope is Scope.REPOSITORY and rule.check is not None:
-            yield rule, _named_repository_check(rule.name, rule.check)  # type: ignore[arg-type]
-    for name, check in _MORE_REPOSITORY_CHECKS:
-        yield RULES[name], _named_repository_check(name, check)
+def repository_rules() -> list[tuple[Rule, NamedRepoCheck]]:
+    """Each repository-wide check with its rule, whose reports carry the rule's name."""
+    return _REPOSITORY_CHECKS
 
 
 def _named_sop_check(name: str, check: SopCheck) -> NamedSopCheck:
