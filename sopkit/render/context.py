@@ -133,8 +133,8 @@ def _step_link(number: int) -> str:
     return f"[{number}](#step-{number})"
 
 
-class _TermLinker:
-    """Glossary links for the terms a step is the first to use.
+class TermLinker:
+    """The glossary terms a step is the first to use, for links after its text.
 
     The step's own sentence stays whole (readers search for it, and copy it);
     the links follow it: "Is the SLA at risk? (→ SLA)".
@@ -147,47 +147,67 @@ class _TermLinker:
         self.pattern = re.compile(rf"(?<![^\W_])({body})s?(?![^\W_])", re.I) if names else None
         self.done: set[str] = set()
 
-    def __call__(self, text: str) -> Md | None:
+    def __call__(self, text: str) -> list[str]:
         if self.pattern is None:
-            return None
-        links = []
+            return []
+        names = []
         for match in self.pattern.finditer(text):
             key = match.group(1).casefold()
             if key in self.done or key not in self.names:
                 continue
             self.done.add(key)
-            name = self.names[key]
-            links.append(f"[{md_text(name)}](#{term_anchor(name)})")
-        return Md(", ".join(links)) if links else None
+            names.append(self.names[key])
+        return names
+
+
+def _term_links(names: list[str]) -> Md | None:
+    links = [f"[{md_text(name)}](#{term_anchor(name)})" for name in names]
+    return Md(", ".join(links)) if links else None
 
 
 def term_anchor(name: str) -> str:
     return f"term-{slug(name)}"
 
 
-def _directions(sop: Sop, index: int, labels: Mapping[str, str], repo: Handbook) -> Md | None:
+class Directions(NamedTuple):
+    """Where a step leads, for any page format to word."""
+
+    answers: tuple[tuple[str, int], ...] = ()  # a decision's answers: label, step number
+    follows: str | None = None  # the SOP a `sop:` step follows
+    ends: bool = False  # the procedure may end here
+    then: int | None = None  # the step that comes next, when it is not the next one
+
+
+def directions(sop: Sop, index: int) -> Directions:
     node = sop.nodes[index]
-    parts: list[str] = []
     edges = sop.flow.edges[index]
     if isinstance(node, Decision):
+        answers = tuple((e.label or "", e.target + 1) for e in edges if e.target is not None)
+        return Directions(answers)
+    if isinstance(node, End):
+        return Directions()
+    follows = node.sop.id if isinstance(node, Step) and node.sop is not None else None
+    if index in sop.flow.terminals:
+        return Directions(follows=follows, ends=True)
+    targets = [e.target for e in edges if e.target is not None]
+    then = targets[0] + 1 if targets and targets[0] != index + 1 else None
+    return Directions(follows=follows, then=then)
+
+
+def _directions(sop: Sop, index: int, labels: Mapping[str, str], repo: Handbook) -> Md | None:
+    way = directions(sop, index)
+    if way.answers:
         # One answer a line, as sub-items: a decision reads differently from an action.
         step = md_text(labels["step"].lower())
-        choices = [
-            f"- *{md_text(edge.label or '')}* → {step} {_step_link(edge.target + 1)}"
-            for edge in edges
-            if edge.target is not None
-        ]
-        return Md("\n".join(choices)) if choices else None
-    if isinstance(node, End):
-        return None
-    if isinstance(node, Step) and node.sop is not None:
-        parts.append(f"{labels['follow']} {page_link(node.sop.id, repo.titles)}.")
-    if index in sop.flow.terminals:
+        choices = [f"- *{md_text(label)}* → {step} {_step_link(n)}" for label, n in way.answers]
+        return Md("\n".join(choices))
+    parts: list[str] = []
+    if way.follows is not None:
+        parts.append(f"{labels['follow']} {page_link(way.follows, repo.titles)}.")
+    if way.ends:
         parts.append(labels["ends_here"])
-    else:
-        targets = [e.target for e in edges if e.target is not None]
-        if targets and targets[0] != index + 1:
-            parts.append(f"{labels['then_go_to']} {_step_link(targets[0] + 1)}.")
+    elif way.then is not None:
+        parts.append(f"{labels['then_go_to']} {_step_link(way.then)}.")
     return Md(" ".join(parts)) if parts else None
 
 
@@ -197,13 +217,13 @@ def sop_page(
     labels = labels_for(sop.language or repo.language)
     words = markdown_labels(sop.language or repo.language)
     language = sop.language or repo.language
-    link_terms = _TermLinker(sop)
+    link_terms = TermLinker(sop)
     steps = []
     for node in sop.nodes:
         duration = duration_of(node)
         kind = KIND_NAMES[node.kind]
         text = md_text(node.text)
-        links = link_terms(node.text)
+        links = _term_links(link_terms(node.text))
         role = md_text(node.role) if node.role else None  # its short name: the role's id
         took = md_text(compact(duration.seconds, labels, language)) if duration else None
         steps.append(

@@ -1,15 +1,16 @@
-"""The handbook as a static website: sopkit's Markdown pages turned into HTML.
+"""The handbook as a static website.
 
-Each page is sopkit's own Markdown, converted with the `markdown` package and
-passed through nh3, so nothing a SOP says can become markup or script; the
-flowchart SVG (text escaped by Graphviz) is inlined so its links work. Search
+A SOP's page is written as HTML from its context (`sitepage`); the index and the
+glossary are sopkit's Markdown pages converted. Whatever a SOP wrote in Markdown is
+converted with the `markdown` package and passed through nh3 (`htmltext`), so nothing
+a SOP says can become markup or script; the flowchart SVG (text escaped by Graphviz)
+is inlined so its links work. Search
 runs in the browser over an index written beside the pages, as a script file
 so that it works from `file://` too. No external fonts, scripts or CDNs.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -17,40 +18,21 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import markdown
-import nh3
 from jinja2 import Environment, select_autoescape
-from markdown.extensions.toc import slugify_unicode
 from markupsafe import Markup
 
 from sopkit.labels import labels_for
 from sopkit.model import Sop
+from sopkit.render import htmltext, sitepage
 from sopkit.render.collation import sort_key
-from sopkit.render.context import Digest, Handbook, term_anchor
+from sopkit.render.context import Digest, Handbook, SopPage, term_anchor
 from sopkit.render.overviews import RolePage
 from sopkit.templating import render_template, template_loader
 
-_TAGS = nh3.ALLOWED_TAGS | {"a"}
-_ATTRIBUTES = {
-    **nh3.ALLOWED_ATTRIBUTES,
-    "a": {"href", "hreflang", "id", "title", "class"},
-    **{f"h{n}": {"id"} for n in range(1, 7)},
-    "div": {"class"},
-    "p": {"class"},
-    "span": {"class"},
-}
-_MD_LINK = re.compile(r'href="(?![a-z]+:|#)([^"#]*?)\.md(#[^"]*)?"')
 # sop.md.j2 marks its flowchart image with this comment. A SOP cannot write it: every
 # `<` of user text is escaped, so the image that follows is sopkit's, wherever it stands.
 FIGURE_MARK = "<!-- sopkit:flowchart -->"
 _FIGURE_IMAGE = re.compile(re.escape(FIGURE_MARK) + r"\n!\[[^\n]*\]\([^\n]*\)")
-# Nor can Markdown make this element, so after sanitising it is where the SVG goes.
-FIGURE_SLOT = '<div class="sopkit-flowchart"></div>'
-
-
-def _html_links(html: str) -> str:
-    """Links between pages point at the .html files of the site."""
-    return _MD_LINK.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', html)
 
 
 def _inline_svg(svg: bytes) -> str:
@@ -69,7 +51,7 @@ def place_figure(html: bytes, svg: bytes | None) -> bytes:
     size = _SIZE.search(svg) if svg else None
     wide = " wide" if size and float(size.group(1)) > WIDE else ""
     figure = f'<figure class="flowchart{wide}">{_inline_svg(svg)}</figure>' if svg else ""
-    return html.replace(FIGURE_SLOT.encode(), figure.encode(), 1)
+    return html.replace(htmltext.FIGURE_SLOT.encode(), figure.encode(), 1)
 
 
 # The summary line and the chart's legend on a SOP's page (sop.md.j2 marks them) get a
@@ -79,46 +61,18 @@ _MARKED = re.compile(r"<!-- sopkit:(summary|legend) -->\n([^\n]+)\n")
 # A step's anchor moves onto its list item: a link to it lands on the numbered item, and
 # `:target` highlights the step, not an empty element before its text.
 _STEP_ANCHOR = re.compile(r'<li>(\s*(?:<p>)?)<a id="(step-\d+)"></a>')
-_IMAGE = re.compile(r"<img\b[^>]*>")
-_ATTRIBUTE = re.compile(r'\b(src|alt)="([^"]*)"')
-_EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
-
-
-def _external_images_as_links(html: str) -> str:
-    """An image from another host becomes a link to it: the site promises that opening a
-    page loads nothing from outside (a reader's address would reach that host)."""
-
-    def relink(match: re.Match[str]) -> str:
-        attributes = dict(_ATTRIBUTE.findall(match.group(0)))
-        source = attributes.get("src", "")
-        if not _EXTERNAL.match(source):
-            return match.group(0)
-        text = attributes.get("alt") or source
-        return f'<a href="{source}" class="external-image">{text}</a>'
-
-    return _IMAGE.sub(relink, html) if "<img" in html else html
-
-
-@functools.cache
-def _converter() -> markdown.Markdown:
-    """One converter per process, reset between pages: building its extensions for every
-    page cost a tenth of the HTML step."""
-    return markdown.Markdown(
-        extensions=["tables", "attr_list", "toc"],
-        extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}},
-    )
 
 
 def _convert(markdown_text: str) -> tuple[str, str]:
-    converter = _converter()
+    """A whole Markdown page (a user's own sop.md.j2, the index, the glossary) as HTML."""
+    converter = htmltext.converter()
     converter.reset()
     marked = _MARKED.sub(r"\2\n{: .\1 }\n", markdown_text, count=2)
-    body = converter.convert(_FIGURE_IMAGE.sub(FIGURE_SLOT, marked, count=1))
-    body = _external_images_as_links(body)
+    body = converter.convert(_FIGURE_IMAGE.sub(htmltext.FIGURE_SLOT, marked, count=1))
+    body = htmltext.external_images_as_links(body)
     toc = str(getattr(converter, "toc", ""))
-    clean = nh3.clean(body, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
-    clean = _STEP_ANCHOR.sub(r'<li id="\2">\1', clean)
-    return _html_links(clean), nh3.clean(toc, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None)
+    clean = _STEP_ANCHOR.sub(r'<li id="\2">\1', htmltext.clean(body))
+    return htmltext.html_links(clean), htmltext.clean(toc)
 
 
 @dataclass(frozen=True)
@@ -148,13 +102,23 @@ def _page_html(env: Environment, page: Page, labels: Mapping[str, str], **values
     return render_template(env, page.template, page=page, L=labels, root=root, **values)
 
 
-def sop_html(env: Environment, sop: Sop, page_markdown: bytes, repo: Handbook) -> bytes:
-    """A SOP's page of the site, with a slot for its flowchart (see `place_figure`)."""
-    body, toc = _convert(page_markdown.decode("utf-8"))
+def sop_html(env: Environment, view: SopPage, page_markdown: bytes | None, repo: Handbook) -> bytes:
+    """A SOP's page of the site, with a slot for its flowchart (see `place_figure`): from
+    its context, or converted from `page_markdown` (a user's own `sop.md.j2` made it)."""
+    sop = view.sop
+    if page_markdown is not None:
+        body, toc = _convert(page_markdown.decode("utf-8"))
+    else:
+        body, toc = sitepage.body(env, view, repo)
     overdue = bool(sop.review_by and repo.today > sop.review_by)
     language = sop.language or repo.language
     page = Page(f"{sop.id}.html", "sop.html.j2", sop.title, language, body, toc, overdue)
     return _page_html(env, page, labels_for(language))  # the chrome speaks the page's language
+
+
+def own_sop_template(user_templates: Path | None) -> bool:
+    """Whether the user's templates word a SOP's page themselves: the site follows them."""
+    return user_templates is not None and (user_templates / "sop.md.j2").is_file()
 
 
 def card_html(env: Environment, sop: Sop, repo: Handbook) -> bytes:

@@ -113,7 +113,7 @@ class Worker:
             sink.write(f"{sop.id}.md", markdown)
             if site is not None:
                 sink.write(f"{SITE}/{sop.id}.html",
-                           site.page(sop, markdown, request.repo, svg))  # fmt: skip
+                           site.page(page, markdown, request.repo, svg))  # fmt: skip
                 sink.write(f"{SITE}/{sop.id}.card.html", site.card(sop, request.repo))
         changed = sorted(sink.changed) if isinstance(sink, Comparison) else []
         return Written(sink.digests, layouts, changed)
@@ -150,9 +150,12 @@ class SitePages:
 
         self.module = site
         self.env: Environment = site.environment(templates)
+        self.from_markdown = site.own_sop_template(templates)
 
-    def page(self, sop: Sop, markdown: bytes, repo: context.Handbook, svg: bytes | None) -> bytes:
-        html = self.module.sop_html(self.env, sop, markdown, repo)
+    def page(self, page: context.SopPage, markdown: bytes, repo: context.Handbook,
+             svg: bytes | None) -> bytes:  # fmt: skip
+        source = markdown if self.from_markdown else None
+        html = self.module.sop_html(self.env, page, source, repo)
         return self.module.place_figure(html, svg)
 
     def card(self, sop: Sop, repo: context.Handbook) -> bytes:
