@@ -16,6 +16,8 @@ _OWN_LETTERS = {
 
 def sort_key(text: str, language: str | None = None) -> tuple[str, str]:
     """A key for `sorted`: accent-blind and case-blind first, the exact text to break ties."""
+    if text.isascii():  # nothing to decompose: most of an English handbook's search index
+        return text.casefold(), text
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("ς", "σ"))
     for letter, stand_in in _OWN_LETTERS.get((language or "").split("-")[0], {}).items():
         decomposed = decomposed.replace(letter, stand_in)
