@@ -14,7 +14,7 @@ from lxml import etree
 from sopkit.bpmn.xmlfile import BpmnError
 
 MODEL = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SOPKIT = "https://sopkit.dev/bpmn/1"
+SOPKIT = "urn:sopkit:bpmn:1"  # sopkit's own attributes: ids, durations, the SLA
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 TASKS = frozenset({"task", "userTask", "manualTask", "serviceTask", "sendTask", "receiveTask",

@@ -142,12 +142,28 @@ def _reading_order(converted: Converted) -> tuple[list[SopNode], list[SopNode]]:
     return order, [n for n in converted.nodes if n.id not in seen]
 
 
+def _implicit_end_last(order: list[SopNode]) -> list[SopNode]:
+    """The end sopkit's export drew after a SOP's last step goes again: that step comes
+    last, with no `next`, as the SOP had it."""
+    implicit = [n for n in order if n.kind == "end" and n.implicit]
+    if len(implicit) != 1:
+        return order
+    end = implicit[0]
+    leading = [n for n in order if n.next == end.id or any(t == end.id for _, t in n.branches)]
+    if len(leading) != 1 or leading[0].kind != "step":
+        return order
+    step = leading[0]
+    step.next = None
+    return [n for n in order if n is not end and n is not step] + [step]
+
+
 def _sop_text(
     item: _Pending, converted: Converted, options: ImportOptions
 ) -> tuple[str, list[Warning]]:
     process, path = item.process, item.document.path
     notes: list[Warning] = []
     order, unreached = _reading_order(converted)
+    order = _implicit_end_last(order)
     for node in unreached:
         if "#" not in node.id:
             notes.append(Warning(node.line, f"'{node.text}' is reached from no start: left out"))
@@ -163,6 +179,8 @@ def _sop_text(
     role_ids = Ids()
     roles: dict[str, tuple[str, str]] = {}  # lane id -> role id, description
     for node in order:
+        if node.id in originals and originals[node.id].extra.get("role") == "":
+            node.role = None  # drawn in a lane, but sopkit's SOP gave it no role
         lane = lanes.get(node.role or "")
         if lane is None or lane.id in roles or lane.extra.get("role") == "":
             continue

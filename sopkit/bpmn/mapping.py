@@ -42,6 +42,12 @@ class SopNode:
     next: str | None = None  # a BPMN-side key until `finish` renames
     branches: list[tuple[str, str]] = field(default_factory=list)
     sop: str | None = None
+    implicit: bool = False  # an end sopkit's export drew for a step the SOP ends with
+
+
+def _duration(node: Node) -> str | None:
+    value = node.extra.get("duration", "")
+    return value if DURATION.fullmatch(value) else None
 
 
 def _spaced(kind: str) -> str:
@@ -218,7 +224,9 @@ class _Converter:
             if not text:
                 text = "Done"
                 self.warn(node.line, f"end event '{node.id}' has no name: its end says '{text}'")
-            self.out[node.id] = SopNode(node.id, "end", text, node.line, node.lane, details)
+            end = SopNode(node.id, "end", text, node.line, node.lane, details)
+            end.implicit = node.extra.get("implicit") == "true"
+            self.out[node.id] = end
             return
         if node.kind in ("startEvent", "boundaryEvent"):
             return
@@ -256,10 +264,10 @@ class _Converter:
         if node.kind == "intermediateCatchEvent":
             text = f"Wait for: {text}"
         step = SopNode(node.id, "step", text, node.line, node.lane, details)
-        if node.extra.get("duration") and DURATION.fullmatch(node.extra["duration"]):
-            step.duration = node.extra["duration"]
+        step.duration = _duration(node)
         if node.kind == "callActivity":
-            step.sop = self.calls(node.called or "")
+            own = node.extra.get("sop", "")  # sopkit wrote the file: the SOP it calls
+            step.sop = self.calls(node.called or "") or (own if SOP_ID.fullmatch(own) else None)
             if step.sop is None:
                 self.warn(node.line, f"call activity '{node.name or node.id}' calls "
                                      f"'{node.called or '?'}', which is not among the files "

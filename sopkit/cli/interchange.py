@@ -59,3 +59,31 @@ def import_bpmn(
     write_new(imported)
     for item in imported:
         _stderr(f"wrote {item.file} (from {item.source})")
+
+
+@export_app.command("bpmn")
+@friendly_errors
+def export_bpmn(
+    sops: Annotated[list[Path], typer.Argument(help="SOP files or folders.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="The .bpmn file (one SOP) or a folder "
+                                                         "(default: <id>.bpmn here).")
+    ] = None,
+) -> None:
+    """Write each SOP as BPMN 2.0 XML for Camunda Modeler, bpmn.io, Signavio and others.
+
+    A lane per role, a task per step (a `sop:` step calls the other SOP's
+    process), an exclusive gateway per decision with one named flow per answer,
+    drawn left to right. sopkit's ids, durations and SLA are kept in sopkit's
+    own attributes, so `sopkit import bpmn` gives the SOP back. Files with
+    errors are not exported (exit 1).
+
+    Examples:
+
+      sopkit export bpmn sops/escalation.yaml -o escalation.bpmn
+      sopkit export bpmn sops/ -o bpmn/
+    """
+    from sopkit.bpmn.export_files import export_files
+
+    for written in export_files([str(p) for p in sops], output):
+        _stderr(f"wrote {written}")
