@@ -145,7 +145,9 @@ def test_import_is_deterministic_and_never_overwrites(cli: RunCli, workdir: Path
     for name in ("one", "two"):
         (workdir / name).mkdir()
         assert cli("import", "bpmn", model, "-o", name).exit_code == 0
-    assert (workdir / "one" / "C.3.0.yaml").read_bytes() == (workdir / "two" / "C.3.0.yaml").read_bytes()
+    assert (workdir / "one" / "C.3.0.yaml").read_bytes() == (
+        workdir / "two" / "C.3.0.yaml"
+    ).read_bytes()
     (workdir / "one" / "C.3.0.yaml").write_text("mine\n", encoding="utf-8")
     again = cli("import", "bpmn", model, str(REFERENCE / "C.7.0.bpmn"), "-o", "one")
     assert again.exit_code == 1
@@ -156,7 +158,7 @@ def test_import_is_deterministic_and_never_overwrites(cli: RunCli, workdir: Path
 
 HOSTILE = {
     "laughs.bpmn": b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
-                   b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>\n<lolz>&lol2;</lolz>',
+                   b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">]>\n<lolz>&lol2;</lolz>',
     "external.bpmn": b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
                      b"\n<x>&e;</x>",
     "broken.bpmn": b"<definitions>\n<process>\n</definitions>",
@@ -174,7 +176,8 @@ def test_hostile_or_wrong_files_are_refused_clearly(cli: RunCli, workdir: Path, 
     assert result.exit_code in (1, 2)
     assert f"error: {name}" in result.output
     assert "Traceback" not in result.output
-    assert "root:" not in result.output and "lollol" not in result.output
+    assert "root:" not in result.output
+    assert "lollol" not in result.output
     assert sorted(p.name for p in workdir.iterdir()) == sorted(["sopkit.toml", name])
 
 
@@ -223,7 +226,9 @@ def test_the_reference_models_are_valid_too() -> None:
         assert _schema().validate(etree.parse(str(path))), path.name
 
 
-def test_export_is_deterministic_and_links_calls(exported: Path, cli: RunCli, workdir: Path) -> None:
+def test_export_is_deterministic_and_links_calls(
+    exported: Path, cli: RunCli, workdir: Path
+) -> None:
     shutil.copytree(SOPS, workdir / "sops")
     assert cli("export", "bpmn", "sops", "-o", "again").exit_code == 0
     for path in (workdir / "again").glob("*.bpmn"):
@@ -269,7 +274,8 @@ def test_a_round_trip_gives_the_sops_back(exported: Path, cli: RunCli, workdir: 
 
 def test_export_refuses_a_sop_with_errors(cli: RunCli, workdir: Path) -> None:
     (workdir / "bad.yaml").write_text(
-        "id: BAD-1\ntitle: T\ndepartment: D\npurpose: P\nsteps:\n  - {id: a, step: A, next: nowhere}\n",
+        "id: BAD-1\ntitle: T\ndepartment: D\npurpose: P\n"
+        "steps:\n  - {id: a, step: A, next: nowhere}\n",
         encoding="utf-8",
     )
     result = cli("export", "bpmn", "bad.yaml", "-o", "bad.bpmn")

@@ -13,7 +13,6 @@ from lxml import etree
 from playwright.sync_api import Page
 
 from sopkit.bpmn.diagram import MODEL
-
 from tests.conftest import EXAMPLES, RunCli
 from tests.helpers import chromium
 
@@ -23,9 +22,10 @@ LINT = NODE / "node_modules" / "bpmnlint" / "bin" / "bpmnlint.js"
 VIEWER = NODE / "node_modules" / "bpmn-js" / "dist" / "bpmn-viewer.production.min.js"
 
 
-@pytest.fixture()
+@pytest.fixture
 def exported(cli: RunCli, workdir: Path) -> list[Path]:
-    assert LINT.exists() and VIEWER.exists(), "npm packages missing: scripts/test installs them"
+    assert LINT.exists(), "npm packages missing: scripts/test installs them"
+    assert VIEWER.exists(), "npm packages missing: scripts/test installs them"
     shutil.copytree(Path(__file__).parent.parent / "sops", workdir / "sops")
     shutil.copytree(EXAMPLES, workdir / "examples")
     result = cli("export", "bpmn", "sops", "examples", "-o", "bpmn")
@@ -47,7 +47,8 @@ def test_exports_pass_bpmnlint_recommended(exported: list[Path]) -> None:
 def test_bpmnlint_does_flag_a_diagram_with_problems() -> None:
     """The oracle speaks: a reference model with a fake join is reported."""
     result = _lint([REFERENCE / "A.2.0.bpmn"])
-    assert result.returncode != 0 and "fake-join" in result.stdout
+    assert result.returncode != 0
+    assert "fake-join" in result.stdout
 
 
 OPEN = """async (xml) => {
@@ -56,12 +57,15 @@ OPEN = """async (xml) => {
   viewer.get('canvas').zoom('fit-viewport');
   const drawn = viewer.get('elementRegistry').getAll()
     .filter((e) => e.type !== 'label' && e.businessObject && e.businessObject.$type)
-    .map((e) => [e.businessObject.$type, e.id, !!document.querySelector(`[data-element-id="${e.id}"]`)]);
+    .map((e) => [e.businessObject.$type, e.id,
+                 !!document.querySelector(`[data-element-id="${e.id}"]`)]);
   return { warnings: warnings.map((w) => w.message), drawn };
 }"""
 
 
-def test_exports_open_in_bpmn_js_with_everything_drawn(exported: list[Path], tmp_path: Path) -> None:
+def test_exports_open_in_bpmn_js_with_everything_drawn(
+    exported: list[Path], tmp_path: Path
+) -> None:
     with chromium() as browser:
         page: Page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_content('<div id="canvas" style="width:1400px;height:900px"></div>')
@@ -82,5 +86,3 @@ def test_exports_open_in_bpmn_js_with_everything_drawn(exported: list[Path], tmp
                 page.screenshot(path=str(tmp_path / "CS-CALL-004.bpmn-js.png"))
                 assert (tmp_path / "CS-CALL-004.bpmn-js.png").stat().st_size > 10_000
         page.close()
-
-

@@ -1,5 +1,7 @@
-"""Which SOPs `export bpmn` writes, and where: the SOPs are checked first, and a SOP
-with errors is not exported."""
+"""Which SOPs `export bpmn` writes, and where: the SOPs are checked first, and nothing is
+exported while one has errors. Many SOPs are exported by every core: each worker reads
+its SOPs again and writes their files (sending models between processes cost more
+than building them)."""
 
 from __future__ import annotations
 
@@ -8,43 +10,56 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from sopkit import checker
+from sopkit import checker, parallel
 from sopkit.bpmn.exporting import export_sop
 from sopkit.bpmn.xmlfile import BpmnError
 from sopkit.config import load_config
 from sopkit.files import write_output
 from sopkit.formats import Style, text_report
-from sopkit.model import Sop
+from sopkit.reading import read_sop
 from sopkit.rules import RULES
 
 
-def checked_sops(paths: Sequence[str]) -> list[Sop]:
-    """The SOPs of `paths`, if none has errors (with them, a clear refusal)."""
+def checked_sources(paths: Sequence[str]) -> list[str]:
+    """The SOP files of `paths`, if none has errors (with them, a clear refusal)."""
     config = load_config(known_rules=RULES)
     options = checker.CheckOptions(today=config.today or date.today())
-    work = checker.plan(paths, config, options, keep_models=True)
+    work = checker.plan(paths, config, options)
     result = checker.run(work, config, options)
     if result.errors:
-        errors = result._replace(problems=tuple(p for p in result.problems
-                                                if p.severity.name == "ERROR"))  # fmt: skip
-        raise BpmnError(
-            "not exporting: fix these errors first\n"
-            + text_report(errors, Style(quiet=True, color=False)).rstrip()
-        )
-    return sorted(result.sops, key=lambda sop: sop.id)
+        errors = tuple(p for p in result.problems if p.severity.name == "ERROR")
+        report = text_report(result._replace(problems=errors), Style(quiet=True))
+        raise BpmnError(f"not exporting: fix these errors first\n{report.rstrip()}")
+    return [source.display for source in work.targets]
 
 
-def export_files(paths: Sequence[str], output: Path | None) -> list[Path]:
-    sops = checked_sops(paths)
-    if len(sops) == 1 and output is not None and not output.is_dir() and output.suffix:
-        targets = [output]
+def _export(task: tuple[str, str, bool]) -> str:
+    """One SOP to its .bpmn: `where` is the file (`named`) or the folder for `<id>.bpmn`."""
+    source, where, named = task
+    sop = read_sop(source, source).sop
+    if sop is None:  # changed since the check
+        raise BpmnError(f"{source} changed while exporting; run the export again")
+    target = Path(where) if named else Path(where) / f"{sop.id}.bpmn"
+    write_output(target, export_sop(sop))
+    return str(target)
+
+
+def export_files(paths: Sequence[str], output: Path | None) -> list[str]:
+    sources = checked_sources(paths)
+    if len(sources) == 1 and output is not None and not output.is_dir() and output.suffix:
+        tasks = [(sources[0], str(output), True)]
     else:
         folder = output if output is not None else Path(".")
         if not folder.is_dir():
             if not folder.parent.is_dir():
-                raise BpmnError(f"cannot write into {folder}: its folder {folder.parent} does not exist")
+                raise BpmnError(f"cannot write into {folder}: no folder {folder.parent}")
             os.mkdir(folder)
-        targets = [folder / f"{sop.id}.bpmn" for sop in sops]
-    for sop, target in zip(sops, targets, strict=True):
-        write_output(target, export_sop(sop))
-    return targets
+        tasks = [(source, str(folder), False) for source in sources]
+    workers = parallel.worker_count(len(tasks))
+    if workers == 1:
+        return sorted(_export(task) for task in tasks)
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        chunk = max(1, len(tasks) // (workers * 4))
+        return sorted(pool.map(_export, tasks, chunksize=chunk))

@@ -115,9 +115,9 @@ class _Graph:
             source = f"Node_{node.id}"
             edges = [e for e in sop.flow.edges[node.index] if e.target is not None]
             for edge in edges:
-                target = sop.nodes[edge.target or 0]
+                reached = sop.nodes[edge.target or 0]
                 name = (edge.label or "") if isinstance(node, Decision) else ""
-                targets.append((source, f"Node_{target.id}", name))
+                targets.append((source, f"Node_{reached.id}", name))
             if node.index in sop.flow.terminals and not isinstance(node, End):
                 end = f"End_{node.id}"
                 self.elements[end] = Element(end, "endEvent", "Done", self.lane_of(node.role),
@@ -154,7 +154,7 @@ def export_sop(sop: Sop) -> bytes:
     """The SOP as a BPMN 2.0 document: the same SOP gives the same bytes."""
     graph = _Graph(sop)
     pid = process_id(sop.id)
-    root = etree.Element(f"{{{MODEL}}}definitions", nsmap=NAMESPACES)  # type: ignore[arg-type]
+    root = etree.Element(f"{{{MODEL}}}definitions", nsmap=NAMESPACES)
     root.set("id", f"Definitions_{sop.id}")
     root.set("targetNamespace", f"{SOPKIT}/{sop.id}")
     root.set("exporter", "sopkit")
@@ -200,7 +200,9 @@ def export_sop(sop: Sop) -> bytes:
         if connection.name:
             flow.set("name", connection.name)
     _diagram(root, sop, graph)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    document: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                     pretty_print=True)  # fmt: skip
+    return document
 
 
 def _process_attributes(sop: Sop) -> Iterator[tuple[str, str]]:

@@ -62,7 +62,7 @@ def _columns(ids: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, 
                 state[step] = 1
                 stack.append((step, iter(following[step])))
     column = dict.fromkeys(ids, 0)
-    incoming = {i: 0 for i in ids}
+    incoming = dict.fromkeys(ids, 0)
     forward = [(s, t) for s, t in edges if (s, t) not in back]
     for _, target in forward:
         incoming[target] += 1

@@ -66,8 +66,10 @@ def import_bpmn(
 def export_bpmn(
     sops: Annotated[list[Path], typer.Argument(help="SOP files or folders.")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="The .bpmn file (one SOP) or a folder "
-                                                         "(default: <id>.bpmn here).")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="The .bpmn file (one SOP) or a folder (default: <id>.bpmn here)."
+        ),
     ] = None,
 ) -> None:
     """Write each SOP as BPMN 2.0 XML for Camunda Modeler, bpmn.io, Signavio and others.
@@ -85,5 +87,9 @@ def export_bpmn(
     """
     from sopkit.bpmn.export_files import export_files
 
-    for written in export_files([str(p) for p in sops], output):
-        _stderr(f"wrote {written}")
+    written = export_files([str(p) for p in sops], output)
+    if len(written) <= 10:
+        for path in written:
+            _stderr(f"wrote {path}")
+    else:
+        _stderr(f"wrote {len(written)} BPMN files into {Path(written[0]).parent}")
