@@ -256,6 +256,7 @@ def test_every_command_is_mapped_to_its_family() -> None:
     from sopkit import cli
 
     names = {c.name or c.callback.__name__ for c in cli.app.registered_commands if c.callback}
+    names |= {group.name for group in cli.app.registered_groups if group.name}  # import, export
     assert names == set(cli.COMMANDS)
     assert cli._family_of(["--strict", "check", "x.yaml"]) == ("check",)
     assert cli._family_of(["--help"]) == cli.FAMILIES

@@ -128,6 +128,14 @@ def test_an_installed_sopkit_does_everything_the_development_one_does(
     assert walked.returncode == 0, walked.stderr
     assert "Path taken: summary → hand_over → lead_can_solve [Yes]" in walked.stdout
 
+    exported = _run(sopkit, "export", "bpmn", "sops", "-o", "bpmn", cwd=work)
+    assert exported.returncode == 0, exported.stderr
+    (work / "back").mkdir()
+    bpmn_files = sorted(str(p) for p in (work / "bpmn").glob("*.bpmn"))
+    assert len(bpmn_files) == 7
+    imported = _run(sopkit, "import", "bpmn", *bpmn_files, "-o", "back", cwd=work)
+    assert imported.returncode == 0, imported.stderr
+
 
 def test_the_sdist_leaves_the_tests_out_on_purpose(dist: Path) -> None:
     """The README says so: tests run from a clone, the sdist is for installing."""
