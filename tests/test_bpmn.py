@@ -206,8 +206,11 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("sources")
     shutil.copytree(SOPS, source / "sops")
     shutil.copytree(EXAMPLES, source / "examples")
+    (source / "sopkit.toml").write_text("", encoding="utf-8")  # the walk up stops here
     out = tmp_path_factory.mktemp("exported") / "bpmn"
-    result = CliRunner().invoke(app, ["export", "bpmn", str(source), "-o", str(out)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(source)
+        result = CliRunner().invoke(app, ["export", "bpmn", ".", "-o", str(out)])
     assert result.exit_code == 0, result.output
     return out
 
