@@ -25,8 +25,6 @@ GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway",
 EVENTS = frozenset({"startEvent", "endEvent", "intermediateCatchEvent",
                     "intermediateThrowEvent", "boundaryEvent"})  # fmt: skip
 FLOW_NODES = TASKS | SUB_PROCESSES | GATEWAYS | EVENTS | {"callActivity"}
-ARTIFACTS = frozenset({"dataObject", "dataObjectReference", "dataStoreReference",
-                       "dataInputAssociation", "dataOutputAssociation", "group"})  # fmt: skip
 
 
 @dataclass
@@ -40,7 +38,6 @@ class Node:
     attached_to: str | None = None  # a boundary event's activity
     default: str | None = None  # a gateway's default flow
     called: str | None = None  # a call activity's calledElement
-    terminate: bool = False
     handler: bool = False  # an event sub-process: started by an event, not by a flow
     events: tuple[str, ...] = ()  # event definitions: timer, message, ...
     sub: Process | None = None  # an embedded sub-process's contents
@@ -75,14 +72,12 @@ class Process:
     lanes: list[Lane] = field(default_factory=list)  # innermost lanes, in document order
     participant: str = ""  # the pool's name, when a collaboration names the process
     annotations: dict[str, list[str]] = field(default_factory=dict)  # node id -> texts
-    skipped: dict[str, int] = field(default_factory=dict)  # artifact kind -> first line
     extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Document:
     path: str
-    name: str
     processes: list[Process]
     messages: list[tuple[str, str, str, int]]  # message flows: name, source, target, line
 
@@ -152,8 +147,7 @@ def read_document(root: etree._Element, path: str) -> Document:
         process = _read_process(element, path)
         process.participant = participants.get(process.id, "")
         processes.append(process)
-    name = root.get("name") or ""
-    return Document(path, name, processes, messages)
+    return Document(path, processes, messages)
 
 
 def _read_process(element: etree._Element, path: str) -> Process:
@@ -174,8 +168,6 @@ def _read_process(element: etree._Element, path: str) -> Process:
                                       _line(child)))  # fmt: skip
         elif kind == "laneSet":
             lane_sets.append(child)  # read once the nodes they name are known
-        elif kind in ARTIFACTS:
-            process.skipped.setdefault(kind, _line(child))
     for lane_set in lane_sets:
         _read_lanes(lane_set, process)
     _read_annotations(element, process)
@@ -194,9 +186,8 @@ def _read_node(element: etree._Element, kind: str, path: str) -> Node:
         attached_to=element.get("attachedToRef"),
         default=element.get("default"),
         called=element.get("calledElement") or _called_in_extension(element),
-        terminate="terminate" in definitions,
         handler=element.get("triggeredByEvent") == "true",
-        events=tuple(d for d in definitions if d != "terminate"),
+        events=definitions,
         extra=_extra(element),
     )
     if kind in SUB_PROCESSES:

@@ -20,7 +20,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 
 from sopkit.bpmn import mapping
 from sopkit.bpmn.diagram import Document, Node, Process, read_document
-from sopkit.bpmn.mapping import Converted, Ids, SopNode, Warning, ascii_slug, safe_id
+from sopkit.bpmn.mapping import Approximation, Converted, Ids, SopNode, ascii_slug, safe_id
 from sopkit.bpmn.xmlfile import BpmnError, read_xml
 from sopkit.fmt import reformat_text
 
@@ -62,7 +62,7 @@ def _sop_id_for(process: Process, document: Document, alone: bool, ids: Ids) -> 
 
 def import_files(
     paths: Sequence[str], out: Path | None, options: ImportOptions
-) -> tuple[list[Imported], list[tuple[str, Warning]]]:
+) -> tuple[list[Imported], list[tuple[str, Approximation]]]:
     """The SOPs the files hold, and the warnings (file, line, message) of the mapping."""
     documents = [read_document(read_xml(path), path) for path in paths]
     ids = Ids()
@@ -76,7 +76,7 @@ def import_files(
             sop_id = _sop_id_for(process, document, len(usable) == 1, ids)
             pending.append(_Pending(process, document, sop_id))
             by_process.setdefault(process.id, sop_id)
-    warnings: list[tuple[str, Warning]] = []
+    warnings: list[tuple[str, Approximation]] = []
     for document in documents:
         warnings += [(document.path, w) for w in _note_messages(document)]
     results: list[Imported] = []
@@ -92,7 +92,7 @@ def import_files(
             pending.append(_Pending(node.sub, parent.document, made, parent.sop_id, node))
             return made
 
-        converted = mapping.convert(item.process, item.document.path, by_process.get, sub_id)
+        converted = mapping.convert(item.process, by_process.get, sub_id)
         text, notes = _sop_text(item, converted, options)
         warnings += [(item.document.path, w) for w in converted.warnings + notes]
         folder = out if out is not None else Path(item.document.path).parent
@@ -101,7 +101,7 @@ def import_files(
     return results, warnings
 
 
-def _note_messages(document: Document) -> list[Warning]:
+def _note_messages(document: Document) -> list[Approximation]:
     """A message flow between pools: a note in the details of the steps it joins."""
     nodes = {node_id: node for p in document.processes for node_id, node in p.nodes.items()}
     notes = []
@@ -114,7 +114,7 @@ def _note_messages(document: Document) -> list[Warning]:
         if target in nodes:
             sender = nodes[source].name if source in nodes else "another participant"
             _add_detail(nodes[target], f"Receives {what} from: {sender}.")
-        notes.append(Warning(line, f"{flow} between pools is kept only as a note in the "
+        notes.append(Approximation(line, f"{flow} between pools is kept only as a note in the "
                                    "details of the steps it joins"))  # fmt: skip
     return notes
 
@@ -159,14 +159,16 @@ def _implicit_end_last(order: list[SopNode]) -> list[SopNode]:
 
 def _sop_text(
     item: _Pending, converted: Converted, options: ImportOptions
-) -> tuple[str, list[Warning]]:
+) -> tuple[str, list[Approximation]]:
     process, path = item.process, item.document.path
-    notes: list[Warning] = []
+    notes: list[Approximation] = []
     order, unreached = _reading_order(converted)
     order = _implicit_end_last(order)
     for node in unreached:
         if "#" not in node.id:
-            notes.append(Warning(node.line, f"'{node.text}' is reached from no start: left out"))
+            notes.append(
+                Approximation(node.line, f"'{node.text}' is reached from no start: left out")
+            )
     node_ids = Ids()
     names: dict[str, str] = {}
     originals = {n.id: n for n in process.nodes.values()}
@@ -203,7 +205,9 @@ def _sop_text(
         purpose = (f"Imported from {Path(path).name} (process '{process.id}'). Say here why "
                    "this procedure exists and whom it serves.")  # fmt: skip
         placeholder = "has no documentation: its purpose is a placeholder"
-        notes.append(Warning(process.line, f"process '{process.name or process.id}' {placeholder}"))
+        notes.append(
+            Approximation(process.line, f"process '{process.name or process.id}' {placeholder}")
+        )
     sop["purpose"] = _block(purpose)
     if mapping.DURATION.fullmatch(process.extra.get("sla", "")):
         sop["sla"] = process.extra["sla"]

@@ -25,7 +25,9 @@ WORDS = {"parallelGateway": "parallel", "inclusiveGateway": "inclusive",
 
 
 @dataclass
-class Warning:
+class Approximation:
+    """What the SOP says differently from the diagram, and the BPMN line it comes from."""
+
     line: int
     message: str
 
@@ -87,26 +89,25 @@ class Converted:
     nodes: list[SopNode]
     start: str
     related: list[str]  # SOPs made of event sub-processes
-    warnings: list[Warning]
+    warnings: list[Approximation]
     subs: list[tuple[Node, str]]  # embedded sub-processes to write as SOPs: node, SOP id
 
 
 class _Converter:
-    def __init__(self, process: Process, path: str, calls: Callable[[str], str | None],
+    def __init__(self, process: Process, calls: Callable[[str], str | None],
                  sub_id: Callable[[Node], str]) -> None:  # fmt: skip
         self.process = process
-        self.path = path
         self.calls = calls
         self.sub_id = sub_id
         self.nodes = process.nodes
         self.flows = [f for f in process.flows if f.source in self.nodes and f.target in self.nodes]
-        self.warnings: list[Warning] = []
+        self.warnings: list[Approximation] = []
         self.out: dict[str, SopNode] = {}  # by BPMN id (synthetic nodes: made-up keys)
         self.subs: list[tuple[Node, str]] = []
         self.related: list[str] = []
 
     def warn(self, line: int, message: str) -> None:
-        self.warnings.append(Warning(line, message))
+        self.warnings.append(Approximation(line, message))
 
     def outgoing(self, node_id: str) -> list[Flow]:
         return [f for f in self.flows if f.source == node_id]
@@ -383,8 +384,8 @@ class _Converter:
         return self.lead(flows[0].target) if flows else None
 
 
-def convert(process: Process, path: str, calls: Callable[[str], str | None],
+def convert(process: Process, calls: Callable[[str], str | None],
             sub_id: Callable[[Node], str]) -> Converted:  # fmt: skip
     """The SOP nodes of `process`; `calls` maps a calledElement to a SOP id (or None),
     `sub_id` names the SOP an embedded sub-process becomes."""
-    return _Converter(process, path, calls, sub_id).convert()
+    return _Converter(process, calls, sub_id).convert()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
@@ -22,6 +22,15 @@ from sopkit.render.summary import Summary, first_sentence, summary
 _new_tuple = tuple.__new__  # for the many small tuples of a handbook: no Python constructor
 
 
+class Directions(NamedTuple):
+    """Where a step leads, for any page format to word."""
+
+    answers: tuple[tuple[str, int], ...] = ()  # a decision's answers: label, step number
+    follows: str | None = None  # the SOP a `sop:` step follows
+    ends: bool = False  # the procedure may end here
+    then: int | None = None  # the step that comes next, when it is not the next one
+
+
 class StepView(NamedTuple):  # a tuple: pages have many, and tuples are quick to make
     number: int
     kind: str
@@ -33,6 +42,10 @@ class StepView(NamedTuple):  # a tuple: pages have many, and tuples are quick to
     directions: Md | None
     headline: Md  # the step's line, from the fields above: "**Text** — *role* · ..."
     indent: Md  # what puts a line inside the step's list item (see `item_indent`)
+    # The same facts unescaped, for pages that are not Markdown (the site's, `sitepage`):
+    terms: tuple[str, ...] = ()  # the glossary terms this step is the first to use
+    time: str | None = None  # its expected time, in words of the page's language
+    way: Directions = Directions()
 
 
 def item_indent(number: int) -> Md:
@@ -133,7 +146,7 @@ def _step_link(number: int) -> str:
     return f"[{number}](#step-{number})"
 
 
-class TermLinker:
+class _TermLinker:
     """The glossary terms a step is the first to use, for links after its text.
 
     The step's own sentence stays whole (readers search for it, and copy it);
@@ -160,22 +173,13 @@ class TermLinker:
         return names
 
 
-def _term_links(names: list[str]) -> Md | None:
+def _term_links(names: Sequence[str]) -> Md | None:
     links = [f"[{md_text(name)}](#{term_anchor(name)})" for name in names]
     return Md(", ".join(links)) if links else None
 
 
 def term_anchor(name: str) -> str:
     return f"term-{slug(name)}"
-
-
-class Directions(NamedTuple):
-    """Where a step leads, for any page format to word."""
-
-    answers: tuple[tuple[str, int], ...] = ()  # a decision's answers: label, step number
-    follows: str | None = None  # the SOP a `sop:` step follows
-    ends: bool = False  # the procedure may end here
-    then: int | None = None  # the step that comes next, when it is not the next one
 
 
 def directions(sop: Sop, index: int) -> Directions:
@@ -194,8 +198,7 @@ def directions(sop: Sop, index: int) -> Directions:
     return Directions(follows=follows, then=then)
 
 
-def _directions(sop: Sop, index: int, labels: Mapping[str, str], repo: Handbook) -> Md | None:
-    way = directions(sop, index)
+def _directions(way: Directions, labels: Mapping[str, str], repo: Handbook) -> Md | None:
     if way.answers:
         # One answer a line, as sub-items: a decision reads differently from an action.
         step = md_text(labels["step"].lower())
@@ -217,15 +220,18 @@ def sop_page(
     labels = labels_for(sop.language or repo.language)
     words = markdown_labels(sop.language or repo.language)
     language = sop.language or repo.language
-    link_terms = TermLinker(sop)
+    link_terms = _TermLinker(sop)
     steps = []
     for node in sop.nodes:
         duration = duration_of(node)
         kind = KIND_NAMES[node.kind]
         text = md_text(node.text)
-        links = _term_links(link_terms(node.text))
+        names = tuple(link_terms(node.text))
+        links = _term_links(names)
         role = md_text(node.role) if node.role else None  # its short name: the role's id
-        took = md_text(compact(duration.seconds, labels, language)) if duration else None
+        time = compact(duration.seconds, labels, language) if duration else None
+        took = md_text(time) if time else None
+        way = directions(sop, node.index)
         steps.append(
             StepView(
                 node.index + 1,
@@ -235,9 +241,12 @@ def sop_page(
                 role,
                 took,
                 md_block(node.details) if node.details else None,
-                _directions(sop, node.index, labels, repo),
+                _directions(way, labels, repo),
                 _headline(kind, text, links, role, took, words),
                 item_indent(node.index + 1),
+                names,
+                time,
+                way,
             )
         )
     return SopPage(

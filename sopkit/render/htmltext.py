@@ -51,9 +51,13 @@ def converter() -> markdown.Markdown:
     )
 
 
+def _plain(text: str) -> bool:
+    return _PLAIN.fullmatch(text) is not None and not text.endswith("\n")
+
+
 def convert(text: str) -> str:
     """A SOP's Markdown as safe HTML, its links to other pages pointing at the site's."""
-    if _PLAIN.fullmatch(text) and not text.endswith("\n"):
+    if _plain(text):
         return f"<p>{text}</p>"
     engine = converter()
     engine.reset()
@@ -65,7 +69,7 @@ def inline(text: str) -> Markup:
     """Markdown that is one line of a paragraph or a table cell, as HTML: emphasis, code
     and links, but no block (`> 90%` is not a quote, `1. x` not a list), as Python-Markdown
     treats a table cell: the text goes straight to its inline processing."""
-    if _PLAIN.fullmatch(text) and not text.endswith("\n"):
+    if _plain(text):
         return Markup(text)
     engine = converter()
     engine.reset()

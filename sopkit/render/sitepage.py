@@ -10,24 +10,15 @@ one, `site.sop_html` converts the Markdown page whole.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from sopkit.labels import labels_for
-from sopkit.model import KIND_NAMES, duration_of
 from sopkit.render import htmltext
-from sopkit.render.context import (
-    Directions,
-    Handbook,
-    SopPage,
-    TermLinker,
-    directions,
-    term_anchor,
-)
-from sopkit.render.durations import compact
+from sopkit.render.context import Directions, Handbook, SopPage, term_anchor
 
 
 class StepHtml(NamedTuple):
@@ -45,7 +36,7 @@ class Heading(NamedTuple):
 
 
 def _headline(kind: str, text: str, role: str | None, took: str | None,
-              terms: list[str], labels: Mapping[str, str]) -> Markup:  # fmt: skip
+              terms: Sequence[str], labels: Mapping[str, str]) -> Markup:  # fmt: skip
     """**Text** — *role* · Expected time: 10 min (→ glossary links), as on the Markdown page.
 
     Built with f-strings over escaped parts: `Markup.format` took most of a page's time."""
@@ -82,28 +73,20 @@ def _notes(way: Directions, labels: Mapping[str, str], repo: Handbook) -> Markup
     return Markup(" ".join(notes)) if notes else None
 
 
-def steps(page: SopPage, repo: Handbook) -> list[StepHtml]:
-    sop = page.sop
-    language = sop.language or repo.language
-    labels = labels_for(language)
-    link_terms = TermLinker(sop)
+def steps(page: SopPage, labels: Mapping[str, str], repo: Handbook) -> list[StepHtml]:
     views = []
-    for node, view in zip(sop.nodes, page.steps, strict=True):
-        kind = KIND_NAMES[node.kind]
-        duration = duration_of(node)
-        took = compact(duration.seconds, labels, language) if duration else None
-        headline = _headline(kind, node.text, node.role, took, link_terms(node.text), labels)
-        way = directions(sop, node.index)
+    for node, view in zip(page.sop.nodes, page.steps, strict=True):
+        headline = _headline(view.kind, node.text, node.role, view.time, view.terms, labels)
         details = htmltext.block(view.details) if view.details else None
-        views.append(StepHtml(view.number, kind, headline, details, way.answers,
-                              _notes(way, labels, repo)))  # fmt: skip
+        views.append(StepHtml(view.number, view.kind, headline, details, view.way.answers,
+                              _notes(view.way, labels, repo)))  # fmt: skip
     return views
 
 
-def headings(page: SopPage, language: str) -> dict[str, Heading]:
-    """The page's sections that have something to show, in order, with unique ids."""
-    labels, taken = labels_for(language), set[str]()
-    taken.add(htmltext.heading_id(page.sop.title, set()))
+def headings(page: SopPage, labels: Mapping[str, str], title_id: str) -> dict[str, Heading]:
+    """The page's sections that have something to show, in order, with ids unique on the
+    page (the title's among them)."""
+    taken = {title_id}
     shown = {
         "purpose": page.summary is None or page.summary.more,
         "scope": page.scope is not None,
@@ -122,13 +105,14 @@ def headings(page: SopPage, language: str) -> dict[str, Heading]:
 
 def body(env: Environment, page: SopPage, repo: Handbook) -> tuple[Markup, Markup]:
     """The page's content and its table of contents."""
-    language = page.sop.language or repo.language
-    sections = headings(page, language)
+    labels = labels_for(page.sop.language or repo.language)
+    title_id = htmltext.heading_id(page.sop.title, set())
+    sections = headings(page, labels, title_id)
     summary = page.summary
     values = {
         "page": page,
-        "L": labels_for(language),
-        "title_id": htmltext.heading_id(page.sop.title, set()),
+        "L": labels,
+        "title_id": title_id,
         "h": sections,
         "lede": htmltext.inline(summary.lede) if summary else None,
         "summary_line": htmltext.inline(summary.line) if summary else None,
@@ -139,7 +123,7 @@ def body(env: Environment, page: SopPage, repo: Handbook) -> tuple[Markup, Marku
         "kpis": [tuple(htmltext.inline(cell) for cell in row) for row in page.kpis],
         "changelog": [tuple(htmltext.inline(cell) for cell in row) for row in page.changelog],
         "terms": [(anchor, name, _definition(text)) for anchor, name, text in _plain_terms(page)],
-        "steps": steps(page, repo),
+        "steps": steps(page, labels, repo),
         "called_from": [
             Markup(_page_link(caller, repo)) for caller in repo.callers.get(page.sop.id, ())
         ],
