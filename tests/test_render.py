@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from sopkit.render.collation import sort_key
+from sopkit.collation import sort_key
 from sopkit.render.output import MANIFEST, FolderSink, digest
 from tests.conftest import EXAMPLES, TODAY, RunCli, WriteFile
 from tests.helpers import NEEDS_DOT, generated_sops, render_examples, tree

@@ -7,30 +7,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 
-from sopkit import checker, parallel
+from sopkit import parallel
 from sopkit.bpmn.exporting import export_sop
 from sopkit.bpmn.xmlfile import BpmnError
-from sopkit.config import load_config
+from sopkit.checked import checked_sources
 from sopkit.files import write_output
-from sopkit.formats import Style, text_report
 from sopkit.reading import read_sop
-from sopkit.rules import RULES
-
-
-def checked_sources(paths: Sequence[str]) -> list[str]:
-    """The SOP files of `paths`, if none has errors (with them, a clear refusal)."""
-    config = load_config(known_rules=RULES)
-    options = checker.CheckOptions(today=config.today or date.today())
-    work = checker.plan(paths, config, options)
-    result = checker.run(work, config, options)
-    if result.errors:
-        errors = tuple(p for p in result.problems if p.severity.name == "ERROR")
-        report = text_report(result._replace(problems=errors), Style(quiet=True))
-        raise BpmnError(f"not exporting: fix these errors first\n{report.rstrip()}")
-    return [source.display for source in work.targets]
 
 
 def _export(task: tuple[str, str, bool]) -> str:

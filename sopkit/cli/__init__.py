@@ -25,7 +25,7 @@ COMMANDS = {
     "check": "check", "rules": "check", "render": "render", "serve": "render",
     "fmt": "authoring", "new": "authoring", "schema": "authoring", "init": "authoring",
     "paths": "explore", "stats": "explore", "diff": "explore", "walk": "explore",
-    "import": "interchange", "export": "interchange",
+    "import": "interchange", "export": "interchange", "mcp": "interchange",
 }  # fmt: skip
 
 

@@ -158,6 +158,12 @@ def schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
+    export: Annotated[
+        bool,
+        typer.Option(
+            "--export", help="The schema of `sopkit export json`'s document instead, for programs."
+        ),
+    ] = False,
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of the SOP format, for editors.
 
@@ -166,10 +172,12 @@ def schema(
       # yaml-language-server: $schema=../sopkit-1.schema.json
 
     after `sopkit schema -o sopkit-1.schema.json` at the repository root.
+    `sopkit schema --export` prints the schema of what `sopkit export json` writes.
     """
     from importlib import resources
 
-    text = resources.files("sopkit").joinpath("data", "sopkit-1.schema.json").read_text("utf-8")
+    name = "sopkit-export-1.schema.json" if export else "sopkit-1.schema.json"
+    text = resources.files("sopkit").joinpath("data", name).read_text("utf-8")
     if output is None:
         sys.stdout.write(text)
         return

@@ -1,13 +1,15 @@
-"""`sopkit import bpmn` and `sopkit export bpmn`: SOPs in and out of BPMN modellers."""
+"""`sopkit import`, `sopkit export` and `sopkit mcp`: SOPs in and out of other tools (BPMN
+modellers, programs, AI agents)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sopkit.cli.common import _stderr, app, friendly_errors
+from sopkit.cli.common import PathsArgument, _stderr, app, default_paths, friendly_errors
 
 import_app = typer.Typer(help="Bring procedures in from other tools.", no_args_is_help=True)
 export_app = typer.Typer(help="Hand SOPs to other tools.", no_args_is_help=True)
@@ -93,3 +95,89 @@ def export_bpmn(
             _stderr(f"wrote {path}")
     else:
         _stderr(f"wrote {len(written)} BPMN files into {Path(written[0]).parent}")
+
+
+@export_app.command("json")
+@friendly_errors
+def export_json(
+    paths: PathsArgument = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of stdout."),
+    ] = None,
+) -> None:
+    """Write every SOP as one JSON document, its flow resolved, for bots and other programs.
+
+    Each SOP with its metadata, roles, terms and KPIs; every node with its
+    successors made explicit (`next` filled in, implicit ends marked, answers
+    with their targets, `sop:` calls with the called SOP's id); and the numbers
+    `sopkit stats` shows. Its JSON Schema: `sopkit schema --export`. SOPs with
+    errors are not exported (exit 1). The format: docs/export.md.
+
+    Examples:
+
+      sopkit export json -o sops.json
+      sopkit export json sops/escalation.yaml | jq '.sops[0].nodes[].text'
+    """
+    from sopkit.checked import checked_sources
+    from sopkit.config import load_config
+    from sopkit.exportjson import export_document, to_json
+    from sopkit.lookup import load_sop
+
+    config = load_config()
+    sources = checked_sources(default_paths(paths, config.source))
+    data = to_json(export_document(load_sop(source) for source in sources))
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    from sopkit.files import write_output
+
+    write_output(output, data)
+    _stderr(f"wrote {output} ({len(sources)} SOPs)")
+
+
+@app.command(rich_help_panel="Interchange")
+@friendly_errors
+def mcp(
+    source: Annotated[
+        Path | None,
+        typer.Option("--source", help="The SOPs to serve (default: the source folder)."),
+    ] = None,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Keep read SOPs in the user's cache folder, so large repositories start fast.",
+        ),
+    ] = True,
+) -> None:
+    """Serve the SOPs to AI agents over the Model Context Protocol (stdio).
+
+    Tools: search_sops, get_sop, start_procedure, answer, back and hand_off (a
+    summary for the colleague who takes over); a resource per SOP (sop://ID) and
+    the glossary; the prompt follow-sop. Edited SOP files are picked up while it
+    runs; a file that stops loading keeps its last good version. Needs the MCP
+    SDK: pip install 'sopkit[mcp]'. Connecting clients: docs/agents.md.
+
+    Example (an MCP client's configuration):
+
+      {"command": "sopkit", "args": ["mcp", "--source", "/path/to/repo/sops"]}
+    """
+    from sopkit.config import load_config
+    from sopkit.errors import SopkitError
+
+    config = load_config()
+    folder = source or config.source
+    if not folder.is_dir():
+        raise SopkitError(f"no such folder: {folder}", hint="name the SOPs' folder: --source DIR")
+    try:
+        from sopkit.agents.server import serve
+    except ModuleNotFoundError as missing:
+        if not (missing.name or "").startswith(("mcp", "pydantic")):
+            raise
+        raise SopkitError(
+            "sopkit mcp needs the MCP SDK, which is not installed",
+            hint="pip install 'sopkit[mcp]'",
+        ) from None
+    serve(folder, config.language, use_cache=cache)

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from sopkit.collation import sort_key
 from sopkit.escape import Md, md_block, md_cell, md_text, slug
 from sopkit.labels import labels_for
-from sopkit.render.collation import sort_key
 from sopkit.render.context import Digest, Handbook, page_link, term_anchor
 from sopkit.render.durations import spoken
 from sopkit.render.summary import owner_link

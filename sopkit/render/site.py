@@ -21,10 +21,10 @@ from pathlib import Path
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
+from sopkit.collation import fold
 from sopkit.labels import labels_for
 from sopkit.model import Sop
 from sopkit.render import htmltext, sitepage
-from sopkit.render.collation import sort_key
 from sopkit.render.context import Digest, Handbook, SopPage, term_anchor
 from sopkit.render.overviews import RolePage
 from sopkit.templating import render_template, template_loader
@@ -129,11 +129,6 @@ def card_html(env: Environment, sop: Sop, repo: Handbook) -> bytes:
     labels = labels_for(language)
     page = Page(f"{sop.id}.card.html", "card.html.j2", sop.title, language, "")
     return _page_html(env, page, labels, sop=sop, lines=card_lines(sop, labels))
-
-
-def fold(text: str) -> str:
-    """Accent- and case-blind text for search (`Παράπονο` -> `παραπονο`), as search.js does."""
-    return sort_key(text)[0]
 
 
 def search_index(sops: Sequence[Digest], role_files: Mapping[str, str]) -> list[dict[str, str]]:

@@ -23,3 +23,9 @@ def sort_key(text: str, language: str | None = None) -> tuple[str, str]:
         decomposed = decomposed.replace(letter, stand_in)
     base = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return base, text
+
+
+def fold(text: str) -> str:
+    """Accent- and case-blind text for search (`Παράπονο` -> `παραπονο`), as the
+    handbook's search.js folds it."""
+    return sort_key(text)[0]
