@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,17 @@ def test_the_export_is_deterministic_and_refuses_errors(
     assert "not exporting: fix these errors first" in result.output
     assert "broken.yaml:" in result.output
     assert not (workdir / "c.json").exists()
+
+
+def test_many_sops_are_exported_by_every_core_to_the_same_bytes(tmp_path: Path) -> None:
+    from sopkit import parallel
+    from sopkit.discovery import discover
+    from sopkit.exportjson import export_document, export_sources, to_json
+    from tests.generate import generate
+
+    generate(tmp_path / "many", parallel.PARALLEL_FROM + 2, nodes=12)
+    files = [f.display for f in discover([str(tmp_path / "many")])]
+    assert parallel.worker_count(len(files)) > 1 or (os.cpu_count() or 1) == 1  # the pool
+    whole = to_json(export_document(load_sop(path) for path in files))
+    assert export_sources(files) == whole
+    assert export_sources([]) == to_json(export_document([]))

@@ -121,12 +121,11 @@ def export_json(
     """
     from sopkit.checked import checked_sources
     from sopkit.config import load_config
-    from sopkit.exportjson import export_document, to_json
-    from sopkit.lookup import load_sop
+    from sopkit.exportjson import export_sources
 
     config = load_config()
     sources = checked_sources(default_paths(paths, config.source))
-    data = to_json(export_document(load_sop(source) for source in sources))
+    data = export_sources(sources)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
