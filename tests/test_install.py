@@ -8,6 +8,7 @@ the handbook once went missing that way). These tests can.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -135,6 +136,16 @@ def test_an_installed_sopkit_does_everything_the_development_one_does(
     assert len(bpmn_files) == 7
     imported = _run(sopkit, "import", "bpmn", *bpmn_files, "-o", "back", cwd=work)
     assert imported.returncode == 0, imported.stderr
+
+    as_json = _run(sopkit, "export", "json", "sops", cwd=work)
+    assert as_json.returncode == 0, as_json.stderr
+    assert len(json.loads(as_json.stdout)["sops"]) == 7  # sops/ and the one `new` made
+    export_schema = _run(sopkit, "schema", "--export", cwd=work)
+    assert json.loads(export_schema.stdout)["title"] == "sopkit export, version 1"
+    # Installed without the `mcp` extra: the command says how to get it.
+    served = _run(sopkit, "mcp", cwd=work)
+    assert served.returncode == 2
+    assert "pip install 'sopkit[mcp]'" in served.stderr
 
 
 def test_the_sdist_leaves_the_tests_out_on_purpose(dist: Path) -> None:
