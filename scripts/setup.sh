@@ -64,7 +64,7 @@ installed=$(cat "$stamp" 2>/dev/null || true)
 if [ "$setup" = test ]; then target="$declared test"; else target="$declared"; fi
 if [ "$installed" != "$target" ] && [ "$installed" != "$declared test" ]; then
   if [ "$setup" = test ]; then
-    say "installing sopkit and its test tools into .venv"; spec='.[test]'
+    say "installing sopkit and its test tools into .venv"; spec='.[test,oracle]'
   else
     say "installing sopkit into .venv"; spec='.'
   fi

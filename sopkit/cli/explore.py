@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -169,22 +170,42 @@ def walk(
         ),
     ] = None,
     source: SourceOption = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            metavar="FILE",
+            help="Append the finished walk to this CSV event log, for `sopkit conform`.",
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="NAME", help="Who walked, in the log (default: your user)."),
+    ] = None,
 ) -> None:
     """Practise a procedure in the terminal, one step at a time.
 
     Enter moves on, a number answers a decision, b goes back one step, q or
     Ctrl-C stops. A `sop:` step walks you through the procedure it calls and
     brings you back. At the end: the path you took and its expected time.
+    With --record, a finished walk is appended to an event log (a row per step:
+    run id, node id, time, who), so practice can be checked with `sopkit conform`.
 
-    Example:
+    Examples:
 
       sopkit walk CS-ESC-002
+      sopkit walk CS-ESC-002 --record practice.csv --by "Ana Novak"
     """
-    from sopkit.cli.walking import run_walk
+    from sopkit.cli.walking import Recorder, run_walk
     from sopkit.config import load_config
     from sopkit.lookup import find
 
     config = load_config()  # rule names are check's to validate: no rule is imported here
     chosen, library = find(sop, source or config.source)
     scripted = [a.strip() for a in answers.split(",")] if answers is not None else None
-    raise typer.Exit(run_walk(chosen, library, scripted, color=use_color()))
+    recorder: Recorder | None = None
+    if record is not None:
+        from sopkit.cli.recording import recorder_for
+
+        recorder = recorder_for(record, chosen.id, by)
+    raise typer.Exit(run_walk(chosen, library, scripted, color=use_color(), recorder=recorder))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from sopkit.labels import labels_for
 from sopkit.lookup import Library
@@ -13,6 +14,8 @@ from sopkit.values import format_seconds
 from sopkit.walk import Visit, Walk
 
 Ask = Callable[[str], str]
+Recorder = Callable[[Walk, list[datetime]], None]
+"""Hears a finished walk, with the time each of its visits was left."""
 
 
 def _plain(markdown: str) -> str:
@@ -77,10 +80,12 @@ def run_walk(
     color: bool = False,
     ask: Ask = input,
     out: Callable[[str], None] = print,
+    recorder: Recorder | None = None,
 ) -> int:
     """Walk `sop`; return the exit status (0 done, 1 a scripted answer was wrong, 130 stopped)."""
     labels = labels_for(sop.language)
     state = Walk.start(sop, library)
+    left: list[datetime] = []  # when each visit of `state.taken` was left
     out(f"{labels['walk_start']}: {_bold(sop.title, color)} ({sop.id})")
     pending = list(scripted) if scripted is not None else None
     try:
@@ -113,12 +118,14 @@ def run_walk(
                     return 130
                 if reply.strip().lower() == "b":
                     state.back()
+                    del left[len(state.taken) :]
                     continue
                 if options and _answer_of(reply, options) is None:
                     out(f"{labels['walk_invalid']}: {_listing(options)}")
                     continue
             before = state.frame.sop
             event = state.choose(_answer_of(reply, options) if options else None)
+            left.append(datetime.now().astimezone())
             if event == "return" and not state.finished:
                 caller = state.frame.sop
                 words = labels_for(caller.language or sop.language)
@@ -133,6 +140,8 @@ def run_walk(
             "before they were asked\n"
         )
         return 1
+    if recorder is not None:
+        recorder(state, left)
     route = " → ".join(_visited(visit, sop.id) for visit in state.taken)
     out("")
     out(f"{labels['walk_path']}: {route}")

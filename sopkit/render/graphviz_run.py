@@ -19,10 +19,13 @@ import subprocess
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+INSTALL_COMMANDS = (
+    "Install it with `apt-get install graphviz` (Debian/Ubuntu), `dnf install graphviz` "
+    "(Fedora), `brew install graphviz` (macOS)."
+)
 INSTALL_HINT = (
     "Graphviz is not installed, so no flowchart images (.svg) were made; the Markdown "
-    "pages and .dot files were written. Install it with `apt-get install graphviz` "
-    "(Debian/Ubuntu), `dnf install graphviz` (Fedora), `brew install graphviz` (macOS)."
+    "pages and .dot files were written. " + INSTALL_COMMANDS
 )
 
 # One start-up (~10 ms of CPU, fonts and plugins) per batch, against memory: one `dot`
