@@ -9,6 +9,7 @@ below it).
 from __future__ import annotations
 
 import math
+import operator
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -41,7 +42,7 @@ class Deviation:
     time: str
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseResult:
     case: str
     fits: bool
@@ -141,6 +142,9 @@ class Report:
         return sum(node.times) / total if total else 0.0
 
 
+_time = operator.itemgetter(0)
+
+
 def _durations(events: Sequence[Event], paired: bool) -> dict[int, float]:
     """Position in `events` -> how long that completed activity took: from its start
     event, its row's start time, or else from the event before it (completion to
@@ -164,6 +168,74 @@ def _durations(events: Sequence[Event], paired: bool) -> dict[int, float]:
     return took
 
 
+class _Variant:
+    """What every case with the same kept activities shares: worked out once. A fitting
+    variant keeps no alignment: only deviations need it, and a log can have 100,000
+    variants."""
+
+    __slots__ = ("alignment", "answers", "cases", "edges", "fits", "mapped", "nodes", "passed",
+                 "sequence", "unknown")  # fmt: skip
+
+    def __init__(self, key: tuple[int, ...], model: Model, node_of: Sequence[int | None]) -> None:
+        self.mapped = [place for place, code in enumerate(key) if node_of[code] is not None]
+        self.unknown = [place for place, code in enumerate(key) if node_of[code] is None]
+        self.sequence = [node_of[key[place]] for place in self.mapped]
+        sequence = self.sequence
+        self.alignment: Alignment | None = model.align(sequence)
+        self.fits = model.fits(sequence) and not self.unknown
+        self.nodes: Counter[int] = Counter(n for n in sequence if n is not None)  # node -> events
+        moves = self.alignment.moves if self.alignment is not None else ()
+        walked = [m for m in moves if m.kind in ("step", "silent") and m.node is not None]
+        self.passed: set[int] = {m.node for m in walked if m.node is not None}
+        self.edges = {(m.came_from, m.node) for m in walked if m.came_from is not None}
+        self.answers: dict[int, set[str]] = {}
+        for move in moves:
+            if move.came_from is not None and move.answer is not None and move.kind != "unexpected":
+                self.answers.setdefault(move.came_from, set()).add(move.answer)
+        self.cases = 0
+        if self.fits:
+            self.alignment = None
+            self.sequence = []
+
+
+def _deviations(
+    variant: _Variant,
+    kept: Sequence[tuple[int, Event]],
+    last: tuple[int, float],
+    sop: Sop,
+    names: Sequence[str],
+) -> list[Deviation]:
+    """A case's deviations, in time order, each at the time of its event (skipped and
+    not-finished: the next event in step, else the case's last)."""
+    found: list[tuple[float, int, Deviation]] = []
+    for place in variant.unknown:
+        position, event = kept[place]
+        activity = names[event.activity]
+        found.append((event.time, position, Deviation("unknown-activity", None, activity,
+                                                      iso(event.time))))  # fmt: skip
+    assert variant.alignment is not None  # kept for variants that do not fit
+    moves = variant.alignment.moves
+    for order, move in enumerate(moves):
+        if move.kind == "unexpected":
+            assert move.event is not None
+            position, event = kept[variant.mapped[move.event]]
+            target = variant.sequence[move.event]  # the node the activity is, out of place
+            found.append((event.time, position, Deviation(
+                "unexpected", None if target is None else sop.nodes[target].id,
+                names[event.activity], iso(event.time))))  # fmt: skip
+        elif move.kind in ("skipped", "not-finished"):
+            following = next((m.event for m in moves[order:]
+                              if m.event is not None and m.kind == "step"), None)  # fmt: skip
+            position, when = last
+            if following is not None:
+                position, event = kept[variant.mapped[following]]
+                when = event.time
+            node_id = sop.nodes[move.node].id if move.node is not None else None
+            found.append((when, position, Deviation(move.kind, node_id, None, iso(when))))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [deviation for _, _, deviation in found]
+
+
 def measure(sop: Sop, log: Log, resolved: Resolved, csat: str | None = None) -> Report:
     model = Model(sop, resolved.silent)
     names = log.activities
@@ -173,123 +245,67 @@ def measure(sop: Sop, log: Log, resolved: Resolved, csat: str | None = None) -> 
         NodeStats(n.id, n.text, n.kind.value, n.index in resolved.silent, seconds_of(n) or None)
         for n in sop.nodes
     ]
-    decisions = {n.index: Counter[str]() for n in sop.nodes if isinstance(n, Decision)}
-    decision_cases: Counter[int] = Counter()
-    edges: Counter[tuple[int, int]] = Counter()
-    variants: Counter[tuple[int, ...]] = Counter()
-    variant_fits: dict[tuple[int, ...], bool] = {}
-    alignments: dict[tuple[int | None, ...], Alignment] = {}
-    unknown: Counter[str] = Counter()
+    variants: dict[tuple[int, ...], _Variant] = {}
     results: list[CaseResult] = []
     durations: list[float] = []
-    fitting = 0
     sla = sop.sla.seconds if sop.sla else None
     csat_values: list[float] = []
     for case in sorted(log.cases, key=_case_order):
-        events = sorted(log.cases[case])
+        events = sorted(log.cases[case], key=_time)
         took = _durations(events, paired)
         kept = [(p, e) for p, e in enumerate(events) if e.lifecycle != START
                 and not ignored[e.activity]]  # fmt: skip
-        deviations: list[tuple[float, int, Deviation]] = []
-        mapped: list[tuple[int, Event]] = []
-        for position, event in kept:
-            node = node_of[event.activity]
-            if node is None:
-                unknown[names[event.activity]] += 1
-                deviations.append((event.time, position, Deviation(
-                    "unknown-activity", None, names[event.activity], iso(event.time))))  # fmt: skip
-                continue
-            mapped.append((position, event))
-            stats = nodes[node]
-            stats.events += 1
-            if position in took:
-                stats.times.append(took[position])
-        for node in {node_of[e.activity] for _, e in mapped}:
-            assert node is not None
-            nodes[node].cases += 1
-        sequence = tuple(node_of[e.activity] for _, e in mapped)
-        alignment = alignments.get(sequence)
-        if alignment is None:
-            alignment = alignments[sequence] = model.align(sequence)
-        last_time = events[-1].time
-        for order, move in enumerate(alignment.moves):
-            if move.kind == "unexpected":
-                assert move.event is not None
-                position, event = mapped[move.event]
-                node = node_of[event.activity]
-                deviation = Deviation(
-                    "unexpected",
-                    sop.nodes[node].id if node is not None else None,
-                    names[event.activity],
-                    iso(event.time),
-                )
-                deviations.append((event.time, position, deviation))
-            elif move.kind in ("skipped", "not-finished"):
-                following = next((m.event for m in alignment.moves[order:] if m.event is not None
-                                  and m.kind == "step"), None)  # fmt: skip
-                when = mapped[following][1].time if following is not None else last_time
-                where = mapped[following][0] if following is not None else len(events)
-                node_id = sop.nodes[move.node].id if move.node is not None else None
-                deviations.append((when, where, Deviation(move.kind, node_id, None, iso(when))))
-        passed = {
-            m.node for m in alignment.moves if m.kind in ("step", "silent") and m.node is not None
-        }
-        for node in passed:
-            nodes[node].reached += 1
-        taken_edges = {(m.came_from, m.node) for m in alignment.moves
-                       if m.kind in ("step", "silent") and m.came_from is not None}  # fmt: skip
-        for edge in taken_edges:
-            edges[edge] += 1  # type: ignore[index]
-        answers: dict[int, set[str]] = {}
-        for move in alignment.moves:
-            if (
-                move.came_from in decisions
-                and move.answer is not None
-                and move.kind != "unexpected"
-            ):
-                answers.setdefault(move.came_from, set()).add(move.answer)
-        for asked, given in answers.items():
-            decision_cases[asked] += 1
-            for answer in given:
-                decisions[asked][answer] += 1
-        fits = alignment.fits and not any(d.kind == "unknown-activity" for _, _, d in deviations)
-        fitting += fits
         key = tuple(e.activity for _, e in kept)
-        variants[key] += 1
-        variant_fits[key] = fits
+        variant = variants.get(key)
+        if variant is None:
+            variant = variants[key] = _Variant(key, model, node_of)
+        variant.cases += 1
+        for place in variant.mapped:
+            position, event = kept[place]
+            spent = took.get(position)
+            if spent is not None:
+                node = node_of[event.activity]
+                assert node is not None
+                nodes[node].times.append(spent)
+        deviations = [] if variant.fits else _deviations(
+            variant, kept, (len(events), events[-1].time), sop, names)  # fmt: skip
         duration = events[-1].time - events[0].time
         durations.append(duration)
-        deviations.sort(key=lambda item: (item[0], item[1]))
-        results.append(
-            CaseResult(
-                case,
-                fits,
-                [d for _, _, d in deviations],
-                duration,
-                None if sla is None else duration <= sla,
-                len(events),
-            )
-        )
+        within = None if sla is None else duration <= sla
+        results.append(CaseResult(case, variant.fits, deviations, duration, within, len(events)))
         if csat is not None:
-            value = log.attributes.get(case, {}).get(csat)
-            number = _number(value)
+            number = _number(log.attributes.get(case, {}).get(csat))
             if number is not None:
                 csat_values.append(number)
-    ordered_variants = sorted(
-        variants.items(), key=lambda item: (-item[1], [names[a] for a in item[0]])
-    )
+    unknown: Counter[str] = Counter()
+    edges: Counter[tuple[int, int]] = Counter()
+    answered = {n.index: Counter[str]() for n in sop.nodes if isinstance(n, Decision)}
+    asked: Counter[int] = Counter()
+    for key, variant in variants.items():
+        count = variant.cases
+        for place in variant.unknown:
+            unknown[names[key[place]]] += count
+        for node, events_here in variant.nodes.items():
+            nodes[node].cases += count
+            nodes[node].events += events_here * count
+        for node in variant.passed:
+            nodes[node].reached += count
+        for edge in variant.edges:
+            edges[edge] += count  # type: ignore[index]
+        for decided, given in variant.answers.items():
+            if decided in answered:
+                asked[decided] += count
+                for answer in given:
+                    answered[decided][answer] += count
+    ordered = sorted(variants.items(), key=lambda item: (-item[1].cases,
+                                                         [names[a] for a in item[0]]))  # fmt: skip
     decision_stats: list[DecisionStats] = []
-    for index, counted in decisions.items():
-        decision = sop.nodes[index]
-        assert isinstance(decision, Decision)
-        decision_stats.append(
-            DecisionStats(
-                decision.id,
-                decision.text,
-                decision_cases[index],
-                [(b.label, counted[b.label]) for b in decision.branches],
-            )
-        )
+    for index, counted in answered.items():
+        question = sop.nodes[index]
+        assert isinstance(question, Decision)
+        shares = [(branch.label, counted[branch.label]) for branch in question.branches]
+        decision_stats.append(DecisionStats(question.id, question.text, asked[index], shares))
+    fitting = sum(variant.cases for variant in variants.values() if variant.fits)
     return Report(
         sop=sop,
         logs=log.files,
@@ -302,10 +318,7 @@ def measure(sop: Sop, log: Log, resolved: Resolved, csat: str | None = None) -> 
         never_logged=resolved.never_logged,
         case_results=results,
         nodes=nodes,
-        variants=[
-            Variant(tuple(names[a] for a in key), count, variant_fits[key])
-            for key, count in ordered_variants
-        ],
+        variants=[Variant(tuple(names[a] for a in key), v.cases, v.fits) for key, v in ordered],
         decisions=decision_stats,
         edges=dict(edges),
         durations=durations,
