@@ -6,6 +6,7 @@ import json
 import random
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -517,3 +518,25 @@ def test_the_log_reader_keeps_events_of_unsorted_cases_apart() -> None:
     log.add("b", "answer", 1.5, 0)
     assert sorted(log.cases) == ["a", "b"]
     assert [log.activities[e.activity] for e in sorted(log.cases["b"])] == ["answer", "receive"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1971, 1, 2), max_value=datetime(2200, 1, 1)),
+    st.sampled_from(["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
+                     "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S+02:00"]),
+    st.sampled_from(["UTC", "+05:30", "Europe/Ljubljana"]),
+)  # fmt: skip
+def test_the_quick_time_reading_equals_the_standard_one(
+    moment: datetime, layout: str, zone_name: str
+) -> None:
+    from datetime import UTC, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from sopkit.conform.logs import TimeParser, parse_time
+
+    zone = {"UTC": UTC, "+05:30": timezone(timedelta(hours=5, minutes=30))}.get(
+        zone_name
+    ) or ZoneInfo(zone_name)
+    text = moment.strftime(layout)
+    assert TimeParser(zone)(text) == pytest.approx(parse_time(text, zone), abs=1e-6)
