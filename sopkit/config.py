@@ -40,6 +40,18 @@ class Config:
     png: bool = False
     templates: Path | None = None
     max_nodes: int = 40
+    languages: tuple[str, ...] = ()
+    """The languages every SOP should be in (`sopkit translations`); empty: `language` only."""
+    team: Path | None = None
+    """The team file (`team.yaml` beside the config unless set)."""
+
+    @property
+    def team_file(self) -> Path:
+        return self.team if self.team is not None else self.root / "team.yaml"
+
+    @property
+    def wanted_languages(self) -> tuple[str, ...]:
+        return self.languages or (self.language,)
 
     def severity(self, rule: str, default: Severity) -> Severity:
         return self.severities.get(rule, default)
@@ -120,7 +132,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 _KEYS = (
     "source", "output", "language", "today", "rules", "font", "flowchart",
-    "direction", "html", "png", "templates", "max_nodes",
+    "direction", "html", "png", "templates", "max_nodes", "languages", "team",
 )  # fmt: skip
 
 
@@ -163,7 +175,15 @@ def parse_config(table: Mapping[str, Any], path: Path, known_rules: Mapping[str,
     max_nodes = table.get("max_nodes", 40)
     if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
         raise fail("max_nodes", "must be a whole number of at least 1")
+    languages = table.get("languages", [])
+    if not isinstance(languages, list) or not all(
+        isinstance(tag, str) and is_language_tag(tag) for tag in languages
+    ):
+        raise fail("languages", 'must be a list of BCP 47 language tags: ["en", "el", "sl"]')
+    team = root / text("team", "team.yaml") if "team" in table else None
     return Config(
+        languages=tuple(languages),
+        team=team,
         root=root,
         file=path,
         source=root / text("source", "sops"),

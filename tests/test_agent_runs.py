@@ -102,7 +102,7 @@ def test_the_live_library_keeps_the_last_good_version(tmp_path: Path) -> None:
     shutil.copytree(SOPS, source)
     clock = Clock()
     live = LiveLibrary(source, use_cache=False, clock=clock)
-    assert len(live.library.sops) == 6
+    assert len(live.library.sops) == 7
     first = live.generation
     escalation = source / "support" / "escalation.en.yaml"
     text = escalation.read_text(encoding="utf-8")

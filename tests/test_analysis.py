@@ -106,5 +106,5 @@ def test_the_example_sops(cli: RunCli) -> None:
     assert result.exit_code == 0
     assert "CS-PWD-006" in result.stdout
     rows = [line.split() for line in result.stdout.splitlines()[1:]]
-    assert len(rows) == 7  # six SOPs and the total
+    assert len(rows) == 8  # seven SOPs and the total
     assert rows[-1][:2] == ["total", str(sum(int(row[1]) for row in rows[:-1]))]

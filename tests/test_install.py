@@ -102,7 +102,7 @@ def test_an_installed_sopkit_does_everything_the_development_one_does(
 
     checked = _run(sopkit, "check", "--today", TODAY, cwd=work)
     assert checked.returncode == 0, checked.stderr
-    assert "6 files checked" in checked.stdout
+    assert "7 files checked" in checked.stdout
 
     rendered = _run(sopkit, "render", "--html", "--today", TODAY, cwd=work)
     assert rendered.returncode == 0, rendered.stderr
@@ -133,13 +133,13 @@ def test_an_installed_sopkit_does_everything_the_development_one_does(
     assert exported.returncode == 0, exported.stderr
     (work / "back").mkdir()
     bpmn_files = sorted(str(p) for p in (work / "bpmn").glob("*.bpmn"))
-    assert len(bpmn_files) == 7
+    assert len(bpmn_files) == 8
     imported = _run(sopkit, "import", "bpmn", *bpmn_files, "-o", "back", cwd=work)
     assert imported.returncode == 0, imported.stderr
 
     as_json = _run(sopkit, "export", "json", "sops", cwd=work)
     assert as_json.returncode == 0, as_json.stderr
-    assert len(json.loads(as_json.stdout)["sops"]) == 7  # sops/ and the one `new` made
+    assert len(json.loads(as_json.stdout)["sops"]) == 8  # sops/ and the one `new` made
     export_schema = _run(sopkit, "schema", "--export", cwd=work)
     assert json.loads(export_schema.stdout)["title"] == "sopkit export, version 1"
     # Installed without the `mcp` extra: the command says how to get it.

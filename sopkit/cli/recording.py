@@ -23,14 +23,14 @@ def recorder_for(path: Path, sop_id: str, by: str | None) -> Recorder:
         who = "unknown"
 
     def record(state: Walk, left: list[datetime]) -> None:
-        from sopkit.conform.record import append_rows, rows_text, run_id
+        from sopkit.conform.record import record_walk, run_id
 
         visits = [(visit.node_id, moment) for visit, moment in zip(state.taken, left, strict=True)
                   if visit.depth == 0]  # fmt: skip
         if not visits:
             return
         case = run_id(sop_id, visits[0][1])
-        append_rows(str(path), rows_text(case, visits, who))
+        record_walk(str(path), case, visits, who)
         _stderr(f"recorded {len(visits)} steps as {case} in {path}")
 
     return record

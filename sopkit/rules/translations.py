@@ -136,7 +136,9 @@ def translation_outdated(repo: Repository) -> Iterator[tuple[str, Report]]:
     (at `translation_of` when it is missing).
 
     Bad: `translated_from: "3f9a1c0e5b7d"` while the source's hash is now
-    `"8e21d4a09c3f"`.
+    `"8e21d4a09c3f"`. The message names the source's nodes that changed since
+    `3f9a1c0e5b7d`, found in the git history of the source's file (or says why it
+    cannot tell).
 
     Good: the translation is reviewed against the source and says
     `translated_from: "8e21d4a09c3f"`.
@@ -151,8 +153,16 @@ def translation_outdated(repo: Repository) -> Iterator[tuple[str, Report]]:
             )
             yield refs.path, Report(of.at, message)
         elif recorded.id != current:
+            from sopkit.history import changes_since  # git is asked only for these
+
+            changes = changes_since(source.path, recorded.id)
+            if changes.names is not None:
+                said = f"changed since: {', '.join(changes.names) or 'nothing a reader sees'}"
+            else:
+                said = f"which nodes changed cannot be told: {changes.why}"
             message = (
                 f"{source.id} has changed since this was translated from it ({recorded.id}, "
-                f'now {current}); review the translation, then set translated_from: "{current}"'
+                f"now {current}; {said}); review the translation, then set "
+                f'translated_from: "{current}"'
             )
             yield refs.path, Report(recorded.at, message)
