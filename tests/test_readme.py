@@ -32,7 +32,7 @@ def test_the_example_sop_passes_check_and_fmt_as_printed(cli: RunCli, repository
     example.write_text(_block("yaml", "sopkit: 1\n"), encoding="utf-8")
     checked = cli("check", "--strict", "--today", "2026-11-23")
     assert checked.exit_code == 0, checked.output
-    assert checked.stdout == "7 files checked: no problems\n"
+    assert checked.stdout == "8 files checked: no problems\n"  # sops/ and the example
     assert cli("fmt", "--check", "sops/example.yaml").exit_code == 0
 
 
