@@ -158,7 +158,9 @@ def _said(standing: Standing) -> str:
     if standing.state == "never":
         return "never read"
     then = standing.acknowledged_version or "an earlier text"
-    return f"behind since version {then}" + (f" (now {standing.version})" if standing.version else "")
+    return f"behind since version {then}" + (
+        f" (now {standing.version})" if standing.version else ""
+    )
 
 
 def text_status(found: Sequence[Standing]) -> str:

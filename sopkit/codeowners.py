@@ -44,8 +44,11 @@ def codeowners(sops: Iterable[Sop], team: Team, root: Path, output: str) -> Owne
         if mention is None:
             mention = email_in(sop.owner or "")
         if mention is None:
-            why = ("no owner" if not sop.owner else
-                   f"owner '{sop.owner}' has no handle in the team file and no e-mail address")  # fmt: skip
+            why = (
+                "no owner"
+                if not sop.owner
+                else f"owner '{sop.owner}' has no handle in the team file and no e-mail address"
+            )
             unowned.append(f"{sop.path}: {sop.id}: {why}")
             continue
         lines.append(f"{_pattern(sop.path, root)} {mention}")

@@ -120,12 +120,17 @@ def json_report(reviews: Reviews) -> str:
                 "title": f"SOP reviews due: {owner}",
                 "body": owner_markdown(owner, listed, reviews.today),
                 "sops": [
-                    {"id": d.id, "title": d.title, "file": d.file, "version": d.version,
-                     "review_by": d.review_by.isoformat(),
-                     "days_left": d.days_left(reviews.today)}
+                    {
+                        "id": d.id,
+                        "title": d.title,
+                        "file": d.file,
+                        "version": d.version,
+                        "review_by": d.review_by.isoformat(),
+                        "days_left": d.days_left(reviews.today),
+                    }
                     for d in listed
                 ],
-            }  # fmt: skip
+            }
             for owner, listed in reviews.owners.items()
         ],
     }

@@ -94,3 +94,33 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def create_file(path: Path, data: bytes) -> None:
+    """A new file, whole or not at all, never over one that appeared meanwhile
+    (`FileExistsError`)."""
+    temporary = path.with_name(f".{path.name}.sopkit-{os.getpid()}")
+    try:
+        with open(temporary, "xb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.link(temporary, path)  # fails if the name is taken
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_new_file(path: Path, data: bytes) -> None:
+    """A file the user asked for that must not exist yet: one clear error for each way
+    it cannot be written."""
+    if os.path.lexists(path):
+        raise SopkitError(f"{path} exists already; it is never replaced",
+                          hint="name another file with -o")  # fmt: skip
+    if not path.parent.is_dir():
+        raise SopkitError(f"cannot write {path}: the folder {path.parent} does not exist")
+    try:
+        create_file(path, data)
+    except FileExistsError:
+        raise SopkitError(f"{path} appeared meanwhile; it is never replaced") from None
+    except OSError as exc:
+        raise SopkitError(f"cannot write {path}: {exc.strerror}") from None

@@ -66,6 +66,11 @@ class Formatted:
         )
 
 
+def round_trip_yaml() -> YAML:
+    """ruamel's round-trip YAML as `fmt` lays files out: for edits that keep comments."""
+    return _yaml()
+
+
 def _yaml() -> YAML:
     yaml = YAML()
     yaml.version = None
@@ -95,6 +100,28 @@ def reformat_text(text: str, path: str) -> Formatted:
     if problem:
         return Formatted(path, text, None, problem)
     return Formatted(path, text, result)
+
+
+def with_top_level(text: str, path: str, values: dict[str, str]) -> str:
+    """`text` with these top-level keys set (a `DoubleQuotedScalarString` keeps a hash like
+    `0123` a string), then formatted: every comment stays. A file that cannot be
+    formatted safely is a `SopkitError`."""
+    from sopkit.errors import SopkitError
+
+    try:
+        data = _yaml().load(text)
+    except YAMLError as exc:
+        raise SopkitError(f"{path}: cannot edit it: {exc}") from None
+    if not isinstance(data, CommentedMap):
+        raise SopkitError(f"{path}: cannot edit it: it is not a mapping")
+    for key, value in values.items():
+        data[key] = DoubleQuotedScalarString(value)
+    out = io.StringIO()
+    _yaml().dump(data, out)
+    formatted = reformat_text(out.getvalue(), path)
+    if formatted.formatted is None:
+        raise SopkitError(f"{path}: cannot edit it: {formatted.reason}")
+    return formatted.formatted
 
 
 def _changed_meaning(original: str, result: str, path: str) -> str:

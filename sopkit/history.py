@@ -81,8 +81,15 @@ def _named(sop: Sop) -> dict[str, object]:
         edges = tuple((e.label, e.target_id) for e in sop.flow.edges[node.index])
         duration = getattr(node, "duration", None)
         call = getattr(node, "sop", None)
-        parts[node.id] = (node.kind.value, node.text, node.details, node.role, edges,
-                          duration.seconds if duration else None, call.id if call else None)  # fmt: skip
+        parts[node.id] = (
+            node.kind.value,
+            node.text,
+            node.details,
+            node.role,
+            edges,
+            duration.seconds if duration else None,
+            call.id if call else None,
+        )
     return parts
 
 

@@ -22,6 +22,7 @@ from sopkit.bpmn import mapping
 from sopkit.bpmn.diagram import Document, Node, Process, read_document
 from sopkit.bpmn.mapping import Approximation, Converted, Ids, SopNode, ascii_slug, safe_id
 from sopkit.bpmn.xmlfile import BpmnError, read_xml
+from sopkit.files import create_file
 from sopkit.fmt import reformat_text
 
 
@@ -294,7 +295,7 @@ def write_new(imported: Sequence[Imported]) -> None:
     written: list[Path] = []
     try:
         for item in imported:
-            _create(item.file, item.text.encode())
+            create_file(item.file, item.text.encode())
             written.append(item.file)
     except OSError as exc:
         for path in written:
@@ -302,16 +303,3 @@ def write_new(imported: Sequence[Imported]) -> None:
         raise BpmnError(
             f"cannot write {exc.filename}: {exc.strerror}; nothing was written"
         ) from None
-
-
-def _create(path: Path, data: bytes) -> None:
-    """A new file, whole or not at all, never over one that appeared meanwhile."""
-    temporary = path.with_name(f".{path.name}.sopkit-{os.getpid()}")
-    try:
-        with open(temporary, "xb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.link(temporary, path)  # fails if the name is taken
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -20,12 +20,13 @@ from sopkit.errors import ExitCode
 __all__ = ["app", "main"]
 
 # Families in the order of `sopkit --help`, and which family each command lives in.
-FAMILIES = ("check", "render", "authoring", "explore", "conformance", "interchange")
+FAMILIES = ("check", "render", "authoring", "explore", "conformance", "living", "interchange")
 COMMANDS = {
     "check": "check", "rules": "check", "render": "render", "serve": "render",
     "fmt": "authoring", "new": "authoring", "schema": "authoring", "init": "authoring",
     "paths": "explore", "stats": "explore", "diff": "explore", "walk": "explore",
     "conform": "conformance",
+    "translations": "living", "ack": "living", "due": "living", "codeowners": "living",
     "import": "interchange", "export": "interchange", "mcp": "interchange",
 }  # fmt: skip
 

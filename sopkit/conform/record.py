@@ -22,7 +22,9 @@ def run_id(sop_id: str, started: datetime) -> str:
     return f"{sop_id}-{started.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def record_walk(path: str, case: str, visits: Sequence[tuple[str, datetime]], resource: str) -> None:
+def record_walk(
+    path: str, case: str, visits: Sequence[tuple[str, datetime]], resource: str
+) -> None:
     """Append one run: a row per visit (node id, the time it was left)."""
     rows = [(case, activity, moment.isoformat(timespec="milliseconds"), resource)
             for activity, moment in visits]  # fmt: skip
