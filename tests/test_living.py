@@ -312,3 +312,56 @@ def test_a_broken_team_file_points_at_the_line(repository: Path, write: WriteFil
     result = cli("ack", "status")
     assert result.exit_code == 2
     assert "team.yaml:3:5: unknown field 'emial' (did you mean 'email'?)" in result.output
+
+
+def test_the_handbook_switches_language_warns_when_outdated_and_counts_readers(
+    repository: Path, write: WriteFile, cli: RunCli
+) -> None:
+    from tests.helpers import chromium
+
+    write("team.yaml", TEAM)
+    assert cli("translations", "new", "CS-ESC-002", "--language", "el").exit_code == 0
+    _translate(repository / "sops" / "escalation.el.yaml")
+    assert cli("translations", "new", "CS-ESC-002", "--language", "sl").exit_code == 0
+    assert cli("translations", "ack", "sops/escalation.sl.yaml").exit_code == 0
+    assert cli("ack", "CS-ESC-002", "--by", "Ana Novak").exit_code == 0
+    rendered = cli("render", "sops", "--html", "-o", "handbook", "--today", "2026-12-03")
+    assert rendered.exit_code == 0, rendered.output
+    book = repository / "handbook"
+
+    english = (book / "CS-ESC-002.md").read_text(encoding="utf-8")
+    assert (
+        "Also in: [Ελληνικά](CS-ESC-002-el.md) · **English** · [Slovenščina](CS-ESC-002-sl.md)"
+        in english
+    )
+    assert (
+        "Read by 1 of 3 who hold its roles · not yet: Nikos Alexiou, Support Operations Lead"
+        in english
+    )
+    greek = (book / "CS-ESC-002-el.md").read_text(encoding="utf-8")
+    assert "> ⚠ Αυτή η μετάφραση είναι παλαιότερη από την τρέχουσα διαδικασία" in greek  # not acked
+    assert "→ [CS-ESC-002](CS-ESC-002.md)" in greek
+    slovenian = (book / "CS-ESC-002-sl.md").read_text(encoding="utf-8")
+    assert "⚠" not in slovenian  # reviewed: up to date
+    assert "Tudi v: [Ελληνικά](CS-ESC-002-el.md) · [English](CS-ESC-002.md)" in slovenian
+    agent = (book / "roles" / "agent.md").read_text(encoding="utf-8")
+    assert (
+        "- Ana Novak: still to read: [Triaging a new ticket by SLA](../CS-TRIAGE-001.md)" in agent
+    )
+
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((book / "site" / "CS-ESC-002-el.html").as_uri())
+        banner = page.locator("div.banner[role=note]")
+        assert banner.is_visible()
+        assert "Όπου διαφέρουν, ακολουθήστε το πρωτότυπο" in banner.inner_text()
+        switcher = page.locator("p.languages")
+        assert switcher.inner_text() == "Και σε: Ελληνικά · English · Slovenščina"
+        switcher.get_by_text("Slovenščina").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/CS-ESC-002-sl.html")
+        assert page.locator("div.banner").count() == 0
+        assert page.locator("p.languages a[hreflang=en]").get_attribute("href") == "CS-ESC-002.html"
+        assert errors == []

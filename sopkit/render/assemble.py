@@ -24,6 +24,7 @@ from sopkit.config import Config
 from sopkit.render import context, graphviz_run, output, overviews, pool
 from sopkit.render.charts import Graphviz, previous_layouts, write_images
 from sopkit.render.graphviz_run import Images, LayoutFailure
+from sopkit.render.living import Living, living
 from sopkit.render.options import Progress, RenderOptions, RenderResult, inputs_key
 from sopkit.render.worker import Settings, WriteRequest
 from sopkit.templating import environment, render_template
@@ -55,7 +56,8 @@ def render_handbook(
     """Check in worker processes, lay out the flowcharts, write the handbook, publish it
     (`key`: the inputs' key when already known; `previous`: the manifest there)."""
     graphviz = _graphviz(options, {} if options.check_only else previous)
-    settings = Settings(options.chart, options.flowchart, options.html, options.templates, graphviz)
+    settings = Settings(options.chart, options.flowchart, options.html, options.templates, graphviz,
+                        content_hashes=options.team is not None)  # fmt: skip
     with closing(pool.open_shards(settings, work.jobs)) as shards:
         reports: list[FileReport | None] = [None] * len(work.jobs)
         built: list[tuple[str, int, context.Digest]] = []
@@ -137,6 +139,7 @@ def _publish(
         language=options.language,
         role_pages=overviews.role_files(digests),
         callers=overviews.callers(digests),
+        living=_living(digests, options),
     )
     staging = None if options.check_only else output.Staging(options.out)
     try:
@@ -185,6 +188,30 @@ def _publish(
         shards.close()
         if staging is not None:
             staging.close()
+
+
+def _living(digests: Sequence[context.Digest], options: RenderOptions) -> Living:
+    """Translations and acknowledgements, from the team file and the acknowledgements file
+    when there are any."""
+    team, acks = None, []
+    if options.team is not None:
+        from sopkit.acks import read_acks
+        from sopkit.team import load_team
+
+        team = load_team(options.team)
+        if options.acknowledgements is not None:
+            acks = read_acks(options.acknowledgements)
+
+    def source_hash(digest: context.Digest) -> str | None:
+        if digest.content is not None:
+            return digest.content
+        from sopkit.reading import read_sop
+        from sopkit.translation import translation_hash
+
+        sop = read_sop(digest.path, digest.path).sop  # a source of a translation: a few
+        return translation_hash(sop) if sop is not None else None
+
+    return living(digests, options.language, team, acks, source_hash)
 
 
 class _Pages(NamedTuple):

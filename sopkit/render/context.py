@@ -17,7 +17,9 @@ from sopkit.escape import Md, md_block, md_cell, md_text, slug
 from sopkit.labels import labels_for
 from sopkit.model import KIND_NAMES, Decision, End, Kpi, Sop, Step, duration_of
 from sopkit.render.durations import compact
+from sopkit.render.living import Living, language_name
 from sopkit.render.summary import Summary, first_sentence, summary
+from sopkit.translation import translation_hash
 
 _new_tuple = tuple.__new__  # for the many small tuples of a handbook: no Python constructor
 
@@ -73,6 +75,22 @@ class SopPage:
     sla: str | None = None
     summary: Summary | None = None
     called_from: list[Md] = field(default_factory=list)
+    versions: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    """The SOP in other languages: (language, its name, SOP id, this page?)."""
+    banner: Md | None = None  # an outdated translation's warning, in its own language
+    source_id: str | None = None  # the banner's link
+
+    @property
+    def versions_line(self) -> Md:
+        """`**English** · [Ελληνικά](CS-1-el.md)`: this page in bold, the others linked."""
+        return Md(" · ".join(f"**{name}**" if here else f"[{name}]({other}.md)"
+                             for _, name, other, here in self.versions))  # fmt: skip
+
+    @property
+    def source_link(self) -> Md | None:
+        return None if self.source_id is None else Md(f"[{self.source_id}]({self.source_id}.md)")
+
+    readers: Md | None = None  # "Read by 2 of 3 · not yet: Ana Novak"
 
 
 class NodeDigest(NamedTuple):
@@ -99,9 +117,14 @@ class Digest(NamedTuple):
     lede: str = ""  # the purpose's first sentence
     seconds: int = 0  # the expected time: the longest path's
     calls: tuple[str, ...] = ()  # the SOPs its `sop:` steps follow
+    path: str = ""
+    translation_of: str | None = None
+    translated_from: str | None = None
+    content: str | None = None  # the translation hash: made only when a team file is read
 
 
-def digest_of(sop: Sop) -> Digest:
+def digest_of(sop: Sop, content: bool = False) -> Digest:
+    """`content`: also the SOP's content hash (for acknowledgements: it costs a little)."""
     longest = sop.expected_seconds
     return Digest(
         sop.id,
@@ -116,6 +139,10 @@ def digest_of(sop: Sop) -> Digest:
         first_sentence(sop.purpose),
         longest or 0,
         tuple(dict.fromkeys(ref.id for ref in sop.calls)),
+        sop.path,
+        sop.translation_of.id if sop.translation_of else None,
+        sop.translated_from.id if sop.translated_from else None,
+        translation_hash(sop) if content else None,
     )
 
 
@@ -129,6 +156,8 @@ class Handbook:
     role_pages: Mapping[str, str] = field(default_factory=dict)
     callers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """SOP id -> the SOPs whose `sop:` steps follow it, for "Called from"."""
+    living: Living = field(default_factory=lambda: Living())
+    """Translations and acknowledgements, for the language switcher, banners and readers."""
 
 
 @functools.cache
@@ -275,7 +304,33 @@ def sop_page(
         sla=sop.sla.text if sop.sla else None,
         summary=summary(sop, labels, language, repo.today),
         called_from=[page_link(caller, repo.titles) for caller in repo.callers.get(sop.id, ())],
+        versions=[
+            (tag, language_name(tag), other, other == sop.id)
+            for tag, other in repo.living.versions.get(sop.id, ())
+        ],
+        banner=_banner(sop, words, repo),
+        source_id=repo.living.outdated.get(sop.id),
+        readers=_readers(sop, words, repo),
     )
+
+
+def _banner(sop: Sop, words: Mapping[str, Md], repo: Handbook) -> Md | None:
+    """Words are the handbook's, escaped once (`markdown_labels`); the title is the SOP's."""
+    source = repo.living.outdated.get(sop.id)
+    if source is None:
+        return None
+    return Md(words["outdated_translation"].format(source=md_text(repo.titles.get(source, source))))
+
+
+def _readers(sop: Sop, words: Mapping[str, Md], repo: Handbook) -> Md | None:
+    found = repo.living.readers.get(sop.id)
+    if found is None:
+        return None
+    done, missing = found
+    line = words["read_by"].format(read=len(done), total=len(done) + len(missing))
+    if missing:
+        line += f" · {words['not_read_yet']}: " + ", ".join(md_text(name) for name in missing)
+    return Md(line)
 
 
 def _headline(

@@ -28,6 +28,12 @@ def _quiet(stage: str, done: int, total: int) -> None:
 def render(
     paths: Sequence[str], config: Config, options: RenderOptions, progress: Progress = _quiet
 ) -> RenderResult:
+    if options.team is None and config.team_file.is_file():
+        from sopkit.acks import FILE
+
+        acknowledgements = config.root / FILE
+        found = acknowledgements if acknowledgements.is_file() else None
+        options = replace(options, team=config.team_file, acknowledgements=found)
     check_options = CheckOptions(today=options.today, select=options.select, ignore=options.ignore)
     work = checker.plan(paths, config, check_options, keep_models=True)
     previous = output.manifest(options.out)

@@ -33,6 +33,8 @@ class RenderOptions:
     templates: Path | None = None
     select: frozenset[str] | None = None
     ignore: frozenset[str] = frozenset()
+    team: Path | None = None  # the team file, when there is one: pages name who read what
+    acknowledgements: Path | None = None
 
 
 @dataclass
@@ -77,6 +79,9 @@ def inputs_key(
             for path in sorted(p for p in folder.rglob("*") if p.is_file()
                                and "__pycache__" not in p.parts and p.suffix != ".py"):  # fmt: skip
                 material.update(path.name.encode() + b"\0" + path.read_bytes())
+    for extra in (options.team, options.acknowledgements):
+        if extra is not None and extra.is_file():
+            material.update(extra.name.encode() + b"\0" + extra.read_bytes())
     for source in sources:
         material.update(source.display.encode() + b"\0" + digests[source.display].encode())
     return material.hexdigest()

@@ -122,6 +122,10 @@ class RolePage:
     duties: list[RoleDuty]
     plain_descriptions: list[str] = field(default_factory=list)
     plain_title: str = ""
+    people: list[tuple[str, list[Md]]] = field(default_factory=list)
+    """Who holds the role, each with links to the SOPs they still have to read."""
+    unread_ids: dict[str, list[str]] = field(default_factory=dict)
+    """Person -> the ids of those SOPs, for pages that make their own links (HTML)."""
 
     @property
     def by_procedure(self) -> list[tuple[RoleDuty, list[RoleDuty]]]:
@@ -164,6 +168,13 @@ def role_pages(sops: Sequence[Digest], repo: Handbook) -> list[RolePage]:
                 duties=duties.get(role_id, []),
                 plain_descriptions=named[1:],
                 plain_title=title,
+                people=[
+                    (person, [page_link(sop_id, repo.titles, "../") for sop_id in ids])
+                    for person, ids in repo.living.to_read.get(role_id, ())
+                ],
+                unread_ids={
+                    person: list(ids) for person, ids in repo.living.to_read.get(role_id, ())
+                },
             )
         )
     return pages

@@ -173,7 +173,7 @@ def handbook_html(
     for role in roles.values():  # sopkit's own tables: straight to HTML, escaped by Jinja
         file = role.file.removesuffix(".md") + ".html"
         page = Page(file, "role.html.j2", role.plain_title, repo.language, "")
-        files[file] = _page_html(env, page, labels, role=role)
+        files[file] = _page_html(env, page, labels, role=role, titles=repo.titles)
     for name in sorted(pages):
         if not name.endswith(".md") or name in roles:
             continue

@@ -129,6 +129,8 @@ def body(env: Environment, page: SopPage, repo: Handbook) -> tuple[Markup, Marku
         ],
         "related": [Markup(_page_link(ref.id, repo)) for ref in page.sop.related],
         "slot": Markup(htmltext.FIGURE_SLOT),
+        "banner": htmltext.inline(page.banner) if page.banner else None,
+        "readers": htmltext.inline(page.readers) if page.readers else None,
     }
     html = env.get_template("sop.body.html.j2").render(**values)
     toc = env.get_template("toc.html.j2").render(headings=sections.values())

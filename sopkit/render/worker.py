@@ -35,6 +35,7 @@ class Settings:
     html: bool
     templates: Path | None
     graphviz: Graphviz | None  # None: no images (Mermaid, or Graphviz is missing)
+    content_hashes: bool = False  # a team file is read: the pages count who read what
 
 
 class Analysed(NamedTuple):
@@ -87,7 +88,12 @@ class Worker:
                 key, new = self.charts.add(dot)
                 self.layouts[job_index] = key
                 graph = (key, dot) if new else None
-        return Analysed(job_index, report._replace(sop=None), context.digest_of(sop), graph)
+        return Analysed(
+            job_index,
+            report._replace(sop=None),
+            context.digest_of(sop, self.settings.content_hashes),
+            graph,
+        )
 
     def lay_out(self, graphs: Sequence[Graph]) -> list[Images | LayoutFailure]:
         """Flowcharts of any worker's SOPs, laid out by this process's `dot`."""
