@@ -125,9 +125,9 @@ def test_an_old_hash_outside_the_history_says_it_cannot_tell(repository: Path,
                                                              cli: RunCli) -> None:  # fmt: skip
     assert cli("translations", "new", "CS-ESC-002", "--language", "sl").exit_code == 0
     slovenian = repository / "sops" / "escalation.sl.yaml"
-    slovenian.write_text(slovenian.read_text(encoding="utf-8").replace(
-        "translation_of: CS-ESC-002", 'translation_of: CS-ESC-002\ntranslated_from: "0123456789ab"'),
-        encoding="utf-8")  # fmt: skip
+    recorded = 'translation_of: CS-ESC-002\ntranslated_from: "0123456789ab"'
+    text = slovenian.read_text(encoding="utf-8").replace("translation_of: CS-ESC-002", recorded)
+    slovenian.write_text(text, encoding="utf-8")
     cell = _table(cli)[("CS-ESC-002", "sl")]
     assert cell["state"] == "outdated"
     assert cell["changed"] is None
