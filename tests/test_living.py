@@ -338,6 +338,7 @@ def test_the_handbook_switches_language_warns_when_outdated_and_counts_readers(
         "Read by 1 of 3 who hold its roles · not yet: Nikos Alexiou, Support Operations Lead"
         in english
     )
+    assert "| agent | Tier-1 support agent | Ana Novak, Nikos Alexiou |" in english  # held by
     greek = (book / "CS-ESC-002-el.md").read_text(encoding="utf-8")
     assert "> ⚠ Αυτή η μετάφραση είναι παλαιότερη από την τρέχουσα διαδικασία" in greek  # not acked
     assert "→ [CS-ESC-002](CS-ESC-002.md)" in greek
@@ -363,5 +364,7 @@ def test_the_handbook_switches_language_warns_when_outdated_and_counts_readers(
         page.wait_for_load_state()
         assert page.url.endswith("/CS-ESC-002-sl.html")
         assert page.locator("div.banner").count() == 0
+        held = page.locator("table").first.inner_text()
+        assert "Ana Novak, Nikos Alexiou" in held  # who holds each role, on the site too
         assert page.locator("p.languages a[hreflang=en]").get_attribute("href") == "CS-ESC-002.html"
         assert errors == []

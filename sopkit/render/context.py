@@ -81,6 +81,11 @@ class SopPage:
     source_id: str | None = None  # the banner's link
 
     @property
+    def roles_held(self) -> list[tuple[Md, Md, Md]]:
+        """Each role with who holds it (a team file says)."""
+        return [(r, d, h) for (r, d), h in zip(self.roles, self.role_holders, strict=True)]
+
+    @property
     def versions_line(self) -> Md:
         """`**English** · [Ελληνικά](CS-1-el.md)`: this page in bold, the others linked."""
         return Md(" · ".join(f"**{name}**" if here else f"[{name}]({other}.md)"
@@ -91,6 +96,8 @@ class SopPage:
         return None if self.source_id is None else Md(f"[{self.source_id}]({self.source_id}.md)")
 
     readers: Md | None = None  # "Read by 2 of 3 · not yet: Ana Novak"
+    role_holders: list[Md] = field(default_factory=list)
+    """Who holds each role of `roles`, in its order; empty without a team file."""
 
 
 class NodeDigest(NamedTuple):
@@ -311,6 +318,9 @@ def sop_page(
         banner=_banner(sop, words, repo),
         source_id=repo.living.outdated.get(sop.id),
         readers=_readers(sop, words, repo),
+        role_holders=[md_cell(", ".join(repo.living.holders(r.id))) for r in sop.roles]
+        if repo.living.has_team
+        else [],
     )
 
 

@@ -36,6 +36,13 @@ class Living:
     to_read: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
     """Role id -> (person, the SOP ids they still have to read) for each person holding it."""
 
+    def holders(self, role: str) -> tuple[str, ...]:
+        return tuple(person for person, _ in self.to_read.get(role, ()))
+
+    @property
+    def has_team(self) -> bool:
+        return bool(self.to_read)
+
 
 def living(
     digests: Sequence[Digest],

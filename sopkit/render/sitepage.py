@@ -131,6 +131,9 @@ def body(env: Environment, page: SopPage, repo: Handbook) -> tuple[Markup, Marku
         "slot": Markup(htmltext.FIGURE_SLOT),
         "banner": htmltext.inline(page.banner) if page.banner else None,
         "readers": htmltext.inline(page.readers) if page.readers else None,
+        "holders": [", ".join(repo.living.holders(role.id)) for role in page.sop.roles]
+        if page.role_holders
+        else [],
     }
     html = env.get_template("sop.body.html.j2").render(**values)
     toc = env.get_template("toc.html.j2").render(headings=sections.values())
