@@ -54,6 +54,7 @@ class Log:
     bad: list[tuple[str, BadRow]] = field(default_factory=list)  # (file, row)
     bad_count: int = 0
     events: int = 0
+    timed_rows: bool = False  # some row has its own start time
     _codes: dict[str, int] = field(default_factory=dict)
 
     def code(self, activity: str) -> int:
@@ -268,6 +269,7 @@ def _read_rows(
             started = None
             if start_at is not None and row[start_at].strip():
                 started = parse(row[start_at])
+                log.timed_rows = log.timed_rows or started is not None
             code = codes.get(activity)
             if code is None:
                 code = log.code(activity)
