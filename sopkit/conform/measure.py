@@ -279,10 +279,9 @@ def measure(sop: Sop, log: Log, resolved: Resolved, csat: str | None = None) -> 
             for place in variant.mapped:
                 position, event = kept[place]
                 spent = took.get(position)
-                if spent is not None:
-                    node = node_of[event.activity]
-                    assert node is not None
-                    times_of[node].append(spent)
+                target = node_of[event.activity]
+                if spent is not None and target is not None:
+                    times_of[target].append(spent)
         variant.cases += 1
         deviations = [] if variant.fits else _deviations(
             variant, kept, (len(events), events[-1].time), sop, names)  # fmt: skip
