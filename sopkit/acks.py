@@ -45,20 +45,23 @@ class Ack:
 def read_acks(path: Path) -> list[Ack]:
     if not path.exists():
         return []
+    from sopkit.discovery import shown
+
+    place = shown(path)
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise SopkitError(f"{path}: cannot read it: {exc}") from None
+        raise SopkitError(f"{place}: cannot read it: {exc}") from None
     if not rows or tuple(rows[0]) != HEADER:
-        raise SopkitError(f"{path}:1: not an acknowledgements file (its header is not "
+        raise SopkitError(f"{place}:1: not an acknowledgements file (its header is not "
                           f"{','.join(HEADER)})")  # fmt: skip
     acks = []
     for number, row in enumerate(rows[1:], start=2):
         if not row:
             continue
         if len(row) != len(HEADER):
-            raise SopkitError(f"{path}:{number}: {len(row)} fields, {len(HEADER)} expected "
+            raise SopkitError(f"{place}:{number}: {len(row)} fields, {len(HEADER)} expected "
                               "(a merge conflict left in the file?)")  # fmt: skip
         acks.append(Ack(*row))
     return acks

@@ -90,7 +90,9 @@ def load_team(path: Path) -> Team:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-    shown = str(path)
+    from sopkit.discovery import shown as shown_path
+
+    shown = shown_path(path)
     if not path.exists():
         return Team((), shown)
     try:

@@ -540,3 +540,25 @@ def test_the_quick_time_reading_equals_the_standard_one(
     ) or ZoneInfo(zone_name)
     text = moment.strftime(layout)
     assert TimeParser(zone)(text) == pytest.approx(parse_time(text, zone), abs=1e-6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=400), st.booleans(), st.sampled_from(["log.csv", "log.xes"]))
+def test_any_bytes_are_a_log_or_a_clear_error(data: bytes, header: bool, name: str) -> None:
+    """Whatever a file holds, reading it gives events or a `LogError`, never a traceback."""
+    import tempfile
+    from datetime import UTC
+
+    from sopkit.conform.logs import Columns, LogError, read_logs
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes((b"Case ID,Activity,Complete Timestamp\n" if header else b"") + data)
+        message = ""
+        try:
+            log = read_logs([str(path)], Columns(), UTC)
+        except LogError as problem:
+            message = problem.message
+        else:
+            assert log.events >= 1
+        assert message or log.events
