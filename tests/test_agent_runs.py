@@ -119,3 +119,24 @@ def test_the_live_library_keeps_the_last_good_version(tmp_path: Path) -> None:
     [(path, problem)] = live.broken.items()
     assert path.endswith("support/escalation.en.yaml")
     assert "escalation.en.yaml:3:1: " in problem  # where the file breaks
+
+
+def test_a_large_library_is_cached_by_a_process_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from sopkit.agents import models
+
+    monkeypatch.setenv("SOPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(models, "BACKGROUND_FROM", 1)
+    live = LiveLibrary(SOPS, use_cache=False)  # reads the SOPs, writes nothing
+    assert not (tmp_path / "cache").exists()
+    models.save_soon(SOPS, live.entries)  # returns at once; a grandchild writes
+    deadline = time.monotonic() + 30
+    while not list((tmp_path / "cache").glob("models-*.pickle")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # the rename is atomic: a file there is whole
+    cached = models.load(SOPS)
+    assert sorted(cached) == sorted(live.entries)
+    assert all(cached[key].stamp == live.entries[key].stamp for key in cached)

@@ -43,7 +43,7 @@ class LiveLibrary:
         self._search: SearchIndex | None = None
         self._looked = float("-inf")
         if self.refresh(force=True) and use_cache:
-            models.save(source, self.entries)
+            models.save_soon(source, self.entries)
 
     def refresh(self, force: bool = False) -> bool:
         """Read what changed since the last look; whether anything did."""

@@ -110,6 +110,31 @@ def load(source: Path) -> Entries:
     return entries if kind == _KIND and isinstance(entries, dict) else {}
 
 
+BACKGROUND_FROM = 200
+"""From this many SOPs the cache is written by a child process, so that the server answers
+at once (pickling 1,000 SOPs takes a second); fewer take no time worth a process."""
+
+
+def save_soon(source: Path, entries: Mapping[str, Known]) -> None:
+    """`save`, by a grandchild process when the library is large: the models are already
+    in memory (a fork shares them), and the server goes on without waiting."""
+    if len(entries) < BACKGROUND_FROM or not hasattr(os, "fork"):
+        save(source, entries)
+        return
+    child = os.fork()
+    if child == 0:  # the child: fork again and leave, so nobody waits for the writer
+        try:
+            os.setsid()  # a session of its own: a client that ends the server's group spares it
+            if os.fork() == 0:
+                try:
+                    save(source, entries)
+                finally:
+                    os._exit(0)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+
+
 def save(source: Path, entries: Mapping[str, Known]) -> None:
     stripped = {path: known._replace(sop=_stripped(known.sop)) for path, known in entries.items()}
     try:
