@@ -30,6 +30,7 @@ import time
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -55,8 +56,22 @@ def sopkit_in_process(log: Path) -> tuple[float, int]:
     return time.perf_counter() - started, report.fitting
 
 
-def pm4py_in_process(log: Path) -> tuple[float, int]:
+def _pm4py_frame(log: Path) -> Any:
+    """The help desk CSV as pm4py's event data frame."""
     import pandas as pd
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        import pm4py
+    frame = pd.read_csv(log)[["Case ID", "Activity", "Complete Timestamp"]]
+    frame["Complete Timestamp"] = pd.to_datetime(
+        frame["Complete Timestamp"], format="%Y/%m/%d %H:%M:%S.%f", utc=True
+    )
+    return pm4py.format_dataframe(
+        frame, case_id="Case ID", activity_key="Activity", timestamp_key="Complete Timestamp"
+    )
+
+
+def pm4py_in_process(log: Path) -> tuple[float, int]:
 
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         import pm4py
@@ -65,13 +80,7 @@ def pm4py_in_process(log: Path) -> tuple[float, int]:
 
     started = time.perf_counter()
     net, initial, final = _petri_net()
-    frame = pd.read_csv(log)[["Case ID", "Activity", "Complete Timestamp"]]
-    frame["Complete Timestamp"] = pd.to_datetime(
-        frame["Complete Timestamp"], format="%Y/%m/%d %H:%M:%S.%f", utc=True
-    )
-    frame = pm4py.format_dataframe(
-        frame, case_id="Case ID", activity_key="Activity", timestamp_key="Complete Timestamp"
-    )
+    frame = _pm4py_frame(log)
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         replayed = pm4py.conformance_diagnostics_token_based_replay(
@@ -86,7 +95,6 @@ def check_only(log: Path, repeat: int) -> tuple[float, float]:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         import pm4py
     sys.path.insert(0, str(ROOT / "tests"))
-    import pandas as pd
 
     from tests.test_conform_pm4py import _petri_net
 
@@ -99,13 +107,7 @@ def check_only(log: Path, repeat: int) -> tuple[float, float]:
         measure(sop, events, resolved)
         ours.append(time.perf_counter() - started)
     net, initial, final = _petri_net()
-    frame = pd.read_csv(log)[["Case ID", "Activity", "Complete Timestamp"]]
-    frame["Complete Timestamp"] = pd.to_datetime(
-        frame["Complete Timestamp"], format="%Y/%m/%d %H:%M:%S.%f", utc=True
-    )
-    frame = pm4py.format_dataframe(
-        frame, case_id="Case ID", activity_key="Activity", timestamp_key="Complete Timestamp"
-    )
+    frame = _pm4py_frame(log)
     theirs = []
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
