@@ -32,6 +32,7 @@ class Found(NamedTuple):
     language: str | None
     score: int  # the best match's
     matches: tuple[Match, ...]  # best first
+    together: bool = True  # one text has every word; else each word is somewhere in the SOP
 
 
 class Text(NamedTuple):
@@ -104,20 +105,51 @@ class SearchIndex:
     def search(
         self, query: str, language: str | None = None, limit: int = 10, per_sop: int = 3
     ) -> list[Found]:
-        """SOPs with an entry that has every word of `query`, best first; `language`
+        """SOPs with an entry that has every word of `query`, best first; when no entry has
+        them all, SOPs that have each word in some entry (`together` False). `language`
         (`el`, `sl-SI`) keeps the SOPs written in it (a SOP without `language` is in the
         handbook's)."""
         words = [w for w in _WORDS.split(fold(query)) if w]
         if not words:
             return []
         wanted = (language or "").split("-")[0].lower()
-        weakest = self._qualities(words[0])
-        for word in words[1:]:
-            other = self._qualities(word)
+        qualities = [self._qualities(word) for word in words]
+        weakest = qualities[0]
+        for other in qualities[1:]:
             weakest = {e: min(q, other[e]) for e, q in weakest.items() if e in other}
+        found = self._ranked(weakest, wanted, per_sop)
+        if found or len(words) == 1:
+            return self._results(found, limit, together=True)
+        # No text has every word: the SOPs that have each word in some text, for readers (and
+        # agents) who type "escalate shift lead" for a title and a step.
+        best_of: list[dict[int, tuple[int, int]]] = []  # per word: SOP -> (score, entry)
+        for quality in qualities:
+            best: dict[int, tuple[int, int]] = {}
+            for entry, level in quality.items():
+                number = self.places[entry][0]
+                score = level * 10 + _KIND_RANK[self.matches[entry].kind]
+                known = best.get(number)
+                if known is None or (score, -entry) > (known[0], -known[1]):
+                    best[number] = (score, entry)  # the best, the earliest of equals
+            best_of.append(best)
+        spread: dict[int, list[tuple[int, Match]]] = {}
+        for number in sorted(set.intersection(*(set(best) for best in best_of))):
+            sop = self.sops[number]
+            written_in = sop.language or self.default_language
+            if wanted and written_in.split("-")[0].lower() != wanted:
+                continue
+            score = min(best[number][0] // 10 for best in best_of) * 10  # its weakest word
+            entries = list(dict.fromkeys(best[number][1] for best in best_of))[:per_sop]
+            spread[number] = [(score, self.matches[entry]) for entry in entries]
+        return self._results(spread, limit, together=False)
+
+    def _ranked(
+        self, entries: dict[int, int], wanted: str, per_sop: int
+    ) -> dict[int, list[tuple[int, Match]]]:
+        """SOP -> its best entries with their scores."""
         scored = sorted(
             (-(quality * 10 + _KIND_RANK[self.matches[entry].kind]), *self.places[entry], entry)
-            for entry, quality in weakest.items()
+            for entry, quality in entries.items()
         )
         found: dict[int, list[tuple[int, Match]]] = {}
         for negative, number, _, entry in scored:
@@ -128,6 +160,11 @@ class SearchIndex:
             hits = found.setdefault(number, [])
             if len(hits) < per_sop:
                 hits.append((-negative, self.matches[entry]))
+        return found
+
+    def _results(
+        self, found: dict[int, list[tuple[int, Match]]], limit: int, together: bool
+    ) -> list[Found]:
         ranked = sorted(found.items(), key=lambda item: (-item[1][0][0], item[0]))[:limit]
         return [
             Found(
@@ -136,6 +173,7 @@ class SearchIndex:
                 self.sops[number].language,
                 hits[0][0],
                 tuple(match for _, match in hits),
+                together,
             )
             for number, hits in ranked
         ]

@@ -84,7 +84,14 @@ def test_search_ranks_whole_words_before_starts_before_insides() -> None:
     assert index.search("ummar")[0].score == 10  # inside a word
     assert index.search("SUMMARY three") == index.search("summary THREE")  # case-blind
     both = index.search("three summary")
-    assert [hit.sop_id for hit in both] == ["CS-ESC-002"]  # every word must be found
+    assert [hit.sop_id for hit in both] == ["CS-ESC-002"]  # every word, in one text
+    assert both[0].together
+    spread = index.search("escalate shift lead customer")  # no text has all four
+    assert [hit.sop_id for hit in spread] == ["CS-TRIAGE-001"]
+    assert not spread[0].together
+    texts = [match.text for match in spread[0].matches]
+    assert texts[:2] == ["Escalate the ticket at once", "lead: Shift lead"]
+    assert index.search("shift lead refund") == []  # each word must still be somewhere
     assert index.search("") == []
     greek = index.search("διαχειριση")  # no accents typed
     assert greek[0].sop_id == "CS-COMP-003"

@@ -133,6 +133,7 @@ def _register(server: SopServer) -> None:
                     "title": hit.title,
                     "language": hit.language or server.live.language,
                     "matches": [m._asdict() for m in hit.matches],
+                    "every_word_in_one_text": hit.together,
                 }
                 for hit in found
             ],
