@@ -58,13 +58,17 @@ class SopServer(MCPServer):
         self.runs = Runs(lambda: self.live.library, default_language=live.language)
         self._pages: Pages | None = None
         self._pages_generation = -1
+        self._reported: dict[str, str] = {}  # broken files already logged, with why
         _register(self)
 
     def current(self) -> None:
-        """Look for edited SOP files (at most every half second)."""
+        """Look for edited SOP files (at most every half second); say once what broke."""
         self.live.refresh()
         for path, problem in self.live.broken.items():
-            logger.warning("%s does not load (%s): serving its last good version", path, problem)
+            if self._reported.get(path) != problem:
+                logger.warning("%s does not load (%s): serving its last good version", path,
+                               problem)  # fmt: skip
+        self._reported = dict(self.live.broken)
 
     @property
     def pages(self) -> Pages:
