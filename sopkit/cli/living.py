@@ -163,8 +163,11 @@ class _AckCommands(TyperGroup):
 ack_app = typer.Typer(
     cls=_AckCommands,
     no_args_is_help=True,
-    help="Record that a person read a SOP's current content (sopkit ack SOP --by PERSON), "
-    "or see who is behind (sopkit ack status).",
+    help="Read and acknowledge: record that a person read a SOP's current content, or see "
+    "who is behind.\n\n"
+    "sopkit ack SOP --by PERSON: record it (in acknowledgements.csv; PERSON as team.yaml "
+    "names them).\n\n"
+    "sopkit ack status [--person P] [--sop ID] [--strict]: who has read what.",
 )
 app.add_typer(ack_app, name="ack", rich_help_panel=PANEL)
 
@@ -207,8 +210,10 @@ def ack_status(
     ] = False,
     source: SourceOption = None,
 ) -> None:
-    """For every person, the SOPs that name one of their roles, and whether they read the
-    current content ("behind since version 1.3").
+    """Who has read the current content of the SOPs of their roles.
+
+    For every person, each SOP that names one of their roles: read, never read, or
+    "behind since version 1.3".
 
     Examples:
 
