@@ -235,11 +235,7 @@ def ack_status(
         raise typer.Exit(1)
 
 
-translations_app = typer.Typer(
-    invoke_without_command=True,
-    help="Every SOP in every language of `languages` (config): up to date, outdated, "
-    "structure differs, or missing; `new` and `ack` for translators.",
-)
+translations_app = typer.Typer(invoke_without_command=True)  # its help: the callback's
 app.add_typer(translations_app, name="translations", rich_help_panel=PANEL)
 
 
@@ -250,8 +246,10 @@ def translations(
     output_format: Annotated[str, choice("--format", FORMATS, "-f")] = "text",
     source: SourceOption = None,
 ) -> None:
-    """A table of every source SOP in every configured language (`languages = ["en", "el",
-    "sl"]` in sopkit.toml): the source, up to date, not reviewed, outdated (the nodes that
+    """Every SOP in every language the team wants: up to date, outdated, or missing.
+
+    A table of every source SOP in every language of `languages = ["en", "el", "sl"]`
+    (sopkit.toml): the source, up to date, not reviewed, outdated (the nodes that
     changed, from git), structure differs, or missing.
 
     Examples:
@@ -283,8 +281,13 @@ def translations_new(
     ] = None,
     source: SourceOption = None,
 ) -> None:
-    """Start a translation: the source's structure and texts, each text to translate
-    marked. It checks clean but for `translation-outdated` until `translations ack`."""
+    """Start a translation: the source's structure and texts, to translate.
+
+    Each text to translate is marked `# translate`; every comment of the source is
+    kept. It checks clean but for `translation-outdated` until `translations ack`.
+    The file goes beside the source (escalation.en.yaml -> escalation.el.yaml)
+    and never replaces one.
+    """
     from sopkit.config import load_config
     from sopkit.files import write_new_file
     from sopkit.lookup import find
@@ -307,8 +310,11 @@ def translations_ack(
     file: Annotated[Path, typer.Argument(help="The translation, after a translator's review.")],
     source: SourceOption = None,
 ) -> None:
-    """Record that the translation follows its source's current text: its
-    `translated_from` becomes the source's translation hash (comments and layout kept)."""
+    """Record a translator's review: the translation follows its source's current text.
+
+    Its `translated_from` becomes the source's translation hash; comments and layout
+    are kept. A translation whose structure differs from its source's is refused.
+    """
     from sopkit.config import load_config
     from sopkit.files import replace_file
     from sopkit.fmt import with_top_level
