@@ -562,3 +562,14 @@ def test_any_bytes_are_a_log_or_a_clear_error(data: bytes, header: bool, name: s
         else:
             assert log.events >= 1
         assert message or log.events
+
+
+def test_a_terminal_hears_how_far_it_got_and_a_pipe_does_not(
+    sop: Path, write: WriteFile, cli: RunCli
+) -> None:
+    write("log.csv", HEADER + _rows("a", [("receive", "2026-01-05T09:00:00Z")]))
+    shown = cli("conform", "sops/t1.yaml", "log.csv", env={"FORCE_COLOR": "1", "CI": ""})
+    assert "checking 1 events of 1 cases against T-1" in shown.stderr
+    piped = cli("conform", "sops/t1.yaml", "log.csv", env={"NO_COLOR": "1"})
+    assert "checking" not in piped.stderr
+    assert piped.stdout.startswith("T-1: Answering a ticket")

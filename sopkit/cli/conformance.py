@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sopkit.cli.common import SopArgument, SourceOption, _stderr, app, choice, friendly_errors
+from sopkit.cli.common import (
+    SopArgument,
+    SourceOption,
+    _stderr,
+    app,
+    choice,
+    friendly_errors,
+    use_color,
+)
 from sopkit.conform.run import FORMATS
 
 
@@ -102,7 +111,9 @@ def conform(
         zone_named(timezone),
         csat,
     )
-    report = run_conform(chosen, [str(log) for log in logs], options)
+    interactive = use_color(sys.stderr) and not os.environ.get("CI")
+    report = run_conform(chosen, [str(log) for log in logs], options,
+                         _stderr if interactive else None)  # fmt: skip
     text, note = word(report, output_format)
     if output is None:
         sys.stdout.write(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
@@ -22,6 +22,10 @@ class ConformOptions:
     csat: str | None = None
 
 
+def _quiet(message: str) -> None:
+    return None
+
+
 def zone_named(name: str | None) -> tzinfo:
     """An IANA time zone (`Europe/Athens`) for times written without one; UTC by default."""
     if not name:
@@ -35,13 +39,23 @@ def zone_named(name: str | None) -> tzinfo:
                        hint="an IANA name such as Europe/Ljubljana, or UTC") from None  # fmt: skip
 
 
-def conform(sop: Sop, logs: Sequence[str], options: ConformOptions) -> Report:
+def conform(
+    sop: Sop,
+    logs: Sequence[str],
+    options: ConformOptions,
+    tell: Callable[[str], None] | None = None,
+) -> Report:
+    """Read, map, measure; `tell` hears how far it got (a terminal shows it)."""
+    if tell is None:
+        tell = _quiet
     chosen = read_map(options.map_file) if options.map_file else ActivityMap()
     columns = options.columns
     if options.csat:
         columns = Columns(columns.case, columns.activity, columns.timestamp, columns.resource,
                           (*columns.extra, options.csat))  # fmt: skip
+    tell(f"reading {', '.join(logs)}")
     log = read_logs(logs, columns, options.zone)
+    tell(f"checking {log.events} events of {len(log.cases)} cases against {sop.id}")
     resolved = resolve(sop, log.activities, chosen)
     return measure(sop, log, resolved, options.csat)
 
