@@ -573,3 +573,17 @@ def test_a_terminal_hears_how_far_it_got_and_a_pipe_does_not(
     piped = cli("conform", "sops/t1.yaml", "log.csv", env={"NO_COLOR": "1"})
     assert "checking" not in piped.stderr
     assert piped.stdout.startswith("T-1: Answering a ticket")
+
+
+def test_every_report_is_the_same_bytes_each_time(cli: RunCli, workdir: Path) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "sops", workdir / "sops")
+    log = str(ROOT / "tests" / "conform" / "helpdesk-1000.csv")
+    mapping = str(ROOT / "tests" / "conform" / "helpdesk.map.yaml")
+    for output_format in ("text", "json", "markdown", "html"):
+        runs = [cli("conform", "HD-TICKET-007", log, "--map", mapping, "--format", output_format,
+                    "-o", f"{output_format}-{n}.out") for n in (1, 2)]  # fmt: skip
+        assert all(run.exit_code == 0 for run in runs)
+        first, second = ((workdir / f"{output_format}-{n}.out").read_bytes() for n in (1, 2))
+        assert first == second, output_format
