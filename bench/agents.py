@@ -13,7 +13,6 @@ own client, as an agent's host would talk to it.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import sys
@@ -28,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from mcp import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 
-from tests.generate import generate  # noqa: E402
+from bench.run import corpus_arguments, generated  # noqa: E402
 
 SOPKIT = str(Path(sys.executable).parent / "sopkit")
 QUERIES = ("customer account", "πελατη", "stranke", "refund", "zgodovino", "ιστορικο")
@@ -80,15 +79,10 @@ def _wait_for_the_cache(cache: Path, seconds: float = 60) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000)
+    parser = corpus_arguments(__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
-    corpus = args.out / f"sops-{args.count}"
-    if not corpus.is_dir():
-        generate(corpus, args.count)
+    corpus = generated(args.out, args.count)
     cold, warm = [], []
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as scratch:

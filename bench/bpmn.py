@@ -11,7 +11,6 @@ two batched `dot` processes laying out the handbook's flowcharts of the same SOP
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -24,21 +23,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import dot_floor, median_seconds  # noqa: E402
-from tests.generate import generate  # noqa: E402
+from bench.run import corpus_arguments, dot_floor, generated, median_seconds  # noqa: E402
 
 SOPKIT = str(Path(sys.executable).parent / "sopkit")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=HERE / "out")
-    args = parser.parse_args()
-    corpus = args.out / f"sops-{args.count}"
-    if not corpus.is_dir():
-        generate(corpus, args.count)
+    args = corpus_arguments(__doc__.splitlines()[0]).parse_args()
+    corpus = generated(args.out, args.count)
     env = {**os.environ, "NO_COLOR": "1"}
     models = sorted(str(p) for p in (ROOT / "tests" / "bpmn" / "reference").glob("*.bpmn"))
     with tempfile.TemporaryDirectory() as scratch:

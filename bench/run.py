@@ -48,6 +48,23 @@ for path in sorted(Path(sys.argv[1]).rglob("*.yaml")):
 """
 
 
+def corpus_arguments(description: str) -> argparse.ArgumentParser:
+    """The options every benchmark on a generated repository shares."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    return parser
+
+
+def generated(out: Path, count: int) -> Path:
+    """The repository of `count` generated SOPs in `out`, made the first time it is asked for."""
+    corpus = out / f"sops-{count}"
+    if not corpus.is_dir():
+        generate(corpus, count)
+    return corpus
+
+
 def median_seconds(command: list[str], repeat: int, env: dict[str, str]) -> float:
     times = []
     for _ in range(repeat):
@@ -59,16 +76,11 @@ def median_seconds(command: list[str], repeat: int, env: dict[str, str]) -> floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser = corpus_arguments(__doc__.splitlines()[1])
     parser.add_argument("--render", action="store_true", help="time sopkit render too")
     args = parser.parse_args()
 
-    corpus = args.out / f"sops-{args.count}"
-    if not corpus.is_dir():
-        generate(corpus, args.count)
+    corpus = generated(args.out, args.count)
     size = sum(p.stat().st_size for p in corpus.rglob("*.yaml"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["NO_COLOR"] = "1"
