@@ -368,3 +368,21 @@ def test_the_handbook_switches_language_warns_when_outdated_and_counts_readers(
         assert "Ana Novak, Nikos Alexiou" in held  # who holds each role, on the site too
         assert page.locator("p.languages a[hreflang=en]").get_attribute("href") == "CS-ESC-002.html"
         assert errors == []
+
+
+def test_the_tables_in_markdown_for_a_wiki_or_a_pull_request(
+    repository: Path, write: WriteFile, cli: RunCli
+) -> None:
+    write("team.yaml", TEAM)
+    assert cli("translations", "new", "CS-ESC-002", "--language", "el").exit_code == 0
+    table = cli("translations", "--format", "markdown").stdout.splitlines()
+    assert table[0] == "| SOP | en | el | sl |"
+    assert table[2].startswith("| CS-ESC-002 Escalating a ticket to the shift lead | source |")
+    assert "not reviewed" in table[2]
+    assert table[2].endswith("| missing |")
+    status = cli("ack", "status", "--format", "markdown").stdout.splitlines()
+    assert status[0] == "| person | SOP | version | state |"
+    assert (
+        "| Ana Novak | CS-ESC-002 Escalating a ticket to the shift lead | 1.4 | never read |"
+        in status
+    )
