@@ -15,7 +15,7 @@ from typing import Any
 
 import graphviz
 
-from sopkit.conform.measure import NodeStats, Report, p90
+from sopkit.conform.measure import NodeStats, Report
 from sopkit.conform.report import as_data, deviation_counts, percent, short_time
 from sopkit.model import Decision, End
 from sopkit.text import wrap
@@ -96,8 +96,8 @@ def histogram(report: Report) -> dict[str, Any]:
         "sla": None if sla is None else sla / top,
         "sla_text": short_time(sla) if sla is not None else None,
         "top": short_time(top),
-        "median": short_time(sorted(durations)[len(durations) // 2]) if durations else "-",
-        "p90": short_time(p90(durations)) if durations else "-",
+        "median": short_time(report.duration_median_s),
+        "p90": short_time(report.duration_p90_s),
     }
 
 

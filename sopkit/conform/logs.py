@@ -55,6 +55,7 @@ class Log:
     bad_count: int = 0
     events: int = 0
     timed_rows: bool = False  # some row has its own start time
+    starts: bool = False  # some event is a start (lifecycle): steps are timed from them
     _codes: dict[str, int] = field(default_factory=dict)
 
     def code(self, activity: str) -> int:
@@ -67,6 +68,7 @@ class Log:
     def add(self, case: str, activity: str, time: float, lifecycle: int,
             started: float | None = None) -> None:  # fmt: skip
         event = Event(time, self.code(activity), lifecycle, started)
+        self.starts = self.starts or lifecycle == START
         events = self.cases.get(case)
         if events is None:
             self.cases[case] = [event]
@@ -274,6 +276,8 @@ def _read_rows(
             if code is None:
                 code = log.code(activity)
             count += 1
+            if lifecycle == START:
+                log.starts = True
             event = Event(time, code, lifecycle, started)
             known = cases.get(case)
             if known is None:

@@ -113,7 +113,6 @@ class Report:
     durations: list[float]  # per case
     csat: float | None = None
     csat_cases: int = 0
-    timed_from_starts: bool = False
 
     @property
     def fitness(self) -> float:
@@ -122,6 +121,14 @@ class Report:
     @property
     def sla_s(self) -> int | None:
         return self.sop.sla.seconds if self.sop.sla else None
+
+    @property
+    def duration_median_s(self) -> float | None:
+        return statistics.median(self.durations) if self.durations else None
+
+    @property
+    def duration_p90_s(self) -> float | None:
+        return p90(self.durations) if self.durations else None
 
     @property
     def within_sla(self) -> float | None:
@@ -244,7 +251,7 @@ def measure(sop: Sop, log: Log, resolved: Resolved, csat: str | None = None) -> 
     model = Model(sop, resolved.silent)
     names = log.activities
     node_of, ignored = resolved.node_of, resolved.ignored
-    paired = any(e.lifecycle == START for events in log.cases.values() for e in events)
+    paired = log.starts
     nodes = [
         NodeStats(n.id, n.text, n.kind.value, n.index in resolved.silent, seconds_of(n) or None)
         for n in sop.nodes
@@ -340,7 +347,6 @@ def measure(sop: Sop, log: Log, resolved: Resolved, csat: str | None = None) -> 
         durations=durations,
         csat=statistics.fmean(csat_values) if csat_values else None,
         csat_cases=len(csat_values),
-        timed_from_starts=paired,
     )
 
 

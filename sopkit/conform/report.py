@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from sopkit.conform.measure import NodeStats, Report, p90
+from sopkit.conform.measure import NodeStats, Report
 from sopkit.escape import md_cell, md_text
 
 MAX_VARIANTS = 10
@@ -39,12 +39,6 @@ def percent(share: float | None) -> str:
     return "-" if share is None else f"{100 * share:.1f}%"
 
 
-def _median(values: list[float]) -> float | None:
-    import statistics
-
-    return statistics.median(values) if values else None
-
-
 def deviation_counts(report: Report) -> Counter[str]:
     return Counter(d.kind for case in report.case_results for d in case.deviations)
 
@@ -52,7 +46,6 @@ def deviation_counts(report: Report) -> Counter[str]:
 def as_data(report: Report) -> dict[str, Any]:
     sop = report.sop
     node_ids = [node.id for node in sop.nodes]
-    durations = report.durations
     return {
         "sop": sop.id,
         "title": sop.title,
@@ -70,8 +63,8 @@ def as_data(report: Report) -> dict[str, Any]:
         "unknown_activities": [{"activity": a, "events": n} for a, n in report.unknown],
         "never_logged": report.never_logged,
         "case_duration": {
-            "median_s": _median(durations),
-            "p90_s": p90(durations) if durations else None,
+            "median_s": report.duration_median_s,
+            "p90_s": report.duration_p90_s,
             "sla_s": report.sla_s,
             "within_sla": report.within_sla,
         },
@@ -144,7 +137,6 @@ def json_report(report: Report) -> str:
 
 
 def _headline(report: Report) -> list[str]:
-    durations = report.durations
     lines = [
         f"{report.cases} cases, {report.events} events",
         f"fitting: {report.fitting} of {report.cases} cases ({percent(report.fitness)})",
@@ -152,8 +144,8 @@ def _headline(report: Report) -> list[str]:
     counts = deviation_counts(report)
     if counts:
         lines.append("deviations: " + ", ".join(f"{kind} {n}" for kind, n in counts.most_common()))
-    time = (f"time to resolution: median {short_time(_median(durations))}, "
-            f"P90 {short_time(p90(durations) if durations else None)}")  # fmt: skip
+    time = (f"time to resolution: median {short_time(report.duration_median_s)}, "
+            f"P90 {short_time(report.duration_p90_s)}")  # fmt: skip
     if report.sla_s is not None:
         time += f"; within the SLA ({short_time(report.sla_s)}): {percent(report.within_sla)}"
     lines.append(time)
