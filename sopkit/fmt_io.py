@@ -29,17 +29,23 @@ class Encoding:
         return (_BOM if self.bom else b"") + text.encode("utf-8")
 
 
-def format_bytes(data: bytes, path: str) -> tuple[Formatted, Encoding]:
-    """Format a file's bytes: a BOM and CRLF line ends are kept as they were."""
+def decode(data: bytes) -> tuple[str, Encoding]:
+    """A file's text with `\n` line ends, and how it was stored (raises UnicodeDecodeError)."""
     bom = data.startswith(_BOM)
-    try:
-        text = data[len(_BOM) if bom else 0 :].decode("utf-8")
-    except UnicodeDecodeError:
-        return Formatted(path, "", None, "it is not valid UTF-8"), Encoding()
+    text = data[len(_BOM) if bom else 0 :].decode("utf-8")
     crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
     if crlf:
         text = text.replace("\r\n", "\n")
-    return reformat_text(text, path), Encoding(bom, crlf)
+    return text, Encoding(bom, crlf)
+
+
+def format_bytes(data: bytes, path: str) -> tuple[Formatted, Encoding]:
+    """Format a file's bytes: a BOM and CRLF line ends are kept as they were."""
+    try:
+        text, encoding = decode(data)
+    except UnicodeDecodeError:
+        return Formatted(path, "", None, "it is not valid UTF-8"), Encoding()
+    return reformat_text(text, path), encoding
 
 
 class FileFormatting(NamedTuple):

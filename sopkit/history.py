@@ -15,7 +15,7 @@ import os
 import subprocess
 from typing import NamedTuple
 
-from sopkit.model import Sop
+from sopkit.model import Sop, Step, seconds_of
 from sopkit.reading import read_sop
 from sopkit.translation import translation_hash
 
@@ -79,17 +79,9 @@ def _named(sop: Sop) -> dict[str, object]:
     }  # fmt: skip
     for node in sop.nodes:
         edges = tuple((e.label, e.target_id) for e in sop.flow.edges[node.index])
-        duration = getattr(node, "duration", None)
-        call = getattr(node, "sop", None)
-        parts[node.id] = (
-            node.kind.value,
-            node.text,
-            node.details,
-            node.role,
-            edges,
-            duration.seconds if duration else None,
-            call.id if call else None,
-        )
+        call = node.sop.id if isinstance(node, Step) and node.sop else None
+        parts[node.id] = (node.kind.value, node.text, node.details, node.role, edges,
+                          seconds_of(node), call)  # fmt: skip
     return parts
 
 

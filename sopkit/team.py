@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from sopkit.datafiles import load_data_file, where
 from sopkit.errors import SopkitError
 from sopkit.values import did_you_mean
 
@@ -77,34 +77,13 @@ def email_in(text: str) -> str | None:
     return found.group(0) if found else None
 
 
-def _where(path: str, node: Any, key: object = None) -> str:
-    lc = getattr(node, "lc", None)
-    try:
-        line, column = (lc.key(key) if key is not None else (lc.line, lc.col)) if lc else (0, 0)
-    except (KeyError, AttributeError, TypeError):
-        line, column = 0, 0
-    return f"{path}:{line + 1}:{column + 1}"
-
-
 def load_team(path: Path) -> Team:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     from sopkit.discovery import shown as shown_path
 
     shown = shown_path(path)
     if not path.exists():
         return Team((), shown)
-    try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SopkitError(f"{shown}: cannot read it: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise SopkitError(f"{shown}: not UTF-8 text") from None
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
-        raise SopkitError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    data = load_data_file(shown)
     if data is None:
         return Team((), shown)
     if not isinstance(data, dict) or not isinstance(data.get("people", []), list):
@@ -112,26 +91,26 @@ def load_team(path: Path) -> Team:
     people = []
     for entry in data.get("people") or []:
         if not isinstance(entry, dict):
-            raise SopkitError(f"{_where(shown, entry)}: a person is a mapping with name, "
+            raise SopkitError(f"{where(shown, entry)}: a person is a mapping with name, "
                               "email, handle and roles")  # fmt: skip
         for key in entry:
             if key not in _FIELDS:
-                raise SopkitError(f"{_where(shown, entry, key)}: unknown field '{key}'"
+                raise SopkitError(f"{where(shown, entry, key)}: unknown field '{key}'"
                                   f"{did_you_mean(str(key), _FIELDS)}")  # fmt: skip
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise SopkitError(f"{_where(shown, entry)}: a person needs a `name`")
+            raise SopkitError(f"{where(shown, entry)}: a person needs a `name`")
         email, handle = entry.get("email"), entry.get("handle")
         if email is not None and (not isinstance(email, str) or not _EMAIL.fullmatch(email)):
-            raise SopkitError(f"{_where(shown, entry, 'email')}: '{email}' is not an e-mail "
+            raise SopkitError(f"{where(shown, entry, 'email')}: '{email}' is not an e-mail "
                               "address")  # fmt: skip
         if handle is not None and (not isinstance(handle, str)
                                    or not _HANDLE.fullmatch(handle.lstrip("@"))):  # fmt: skip
-            raise SopkitError(f"{_where(shown, entry, 'handle')}: '{handle}' is not a user "
+            raise SopkitError(f"{where(shown, entry, 'handle')}: '{handle}' is not a user "
                               "or team name of a git forge")  # fmt: skip
         roles = entry.get("roles") or []
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise SopkitError(f"{_where(shown, entry, 'roles')}: roles is a list of role ids")
+            raise SopkitError(f"{where(shown, entry, 'roles')}: roles is a list of role ids")
         people.append(Person(name.strip(), email, handle.lstrip("@") if handle else None,
                              tuple(roles)))  # fmt: skip
     names = [p.name.casefold() for p in people]

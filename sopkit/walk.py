@@ -13,6 +13,15 @@ from sopkit.lookup import Library
 from sopkit.model import Decision, End, Node, Sop, Step, seconds_of
 
 
+def answer_of(reply: str, options: list[str]) -> str | None:
+    """The answer a reply means: its number (from 1) or its label in any case; None when
+    it is neither (`sopkit walk` in a terminal, and agents through `sopkit mcp`)."""
+    given = reply.strip()
+    if given.isdigit() and 1 <= int(given) <= len(options):
+        return options[int(given) - 1]
+    return {option.casefold(): option for option in options}.get(given.casefold())
+
+
 @dataclass(frozen=True)
 class Frame:
     sop: Sop

@@ -37,13 +37,7 @@ class Pages:
     @property
     def repo(self) -> context.Handbook:
         if self._repo is None:
-            self._repo = context.Handbook(
-                titles={sop.id: sop.title for sop in self.library.sops.values()},
-                today=self.today,
-                language=self.language,
-                role_pages=overviews.role_files(self.digests),
-                callers=overviews.callers(self.digests),
-            )
+            self._repo = overviews.handbook_of(self.digests, self.today, self.language)
         return self._repo
 
     def sop(self, sop: Sop) -> str:

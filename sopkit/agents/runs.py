@@ -20,7 +20,7 @@ from sopkit.labels import labels_for
 from sopkit.lookup import Library
 from sopkit.model import Decision, End, Node, Sop, Step, duration_of
 from sopkit.values import did_you_mean, format_seconds
-from sopkit.walk import Walk
+from sopkit.walk import Walk, answer_of
 
 RUN_LIMIT = 1000
 IDLE_SECONDS = 3600
@@ -50,14 +50,6 @@ def _role(sop: Sop, node: Node) -> dict[str, str] | None:
         return None
     descriptions = {role.id: role.description for role in sop.roles}
     return {"id": node.role, "description": descriptions.get(node.role, node.role)}
-
-
-def _reply(reply: str, options: list[str]) -> str | None:
-    """An answer as given: its label (any case) or its number."""
-    given = reply.strip()
-    if given.isdigit() and 1 <= int(given) <= len(options):
-        return options[int(given) - 1]
-    return {option.casefold(): option for option in options}.get(given.casefold())
 
 
 @dataclass
@@ -112,7 +104,7 @@ class Runs:
         options = state.answers()
         chosen = None
         if options:
-            chosen = _reply(answer, options)
+            chosen = answer_of(answer, options)
             if chosen is None:
                 listing = ", ".join(f"'{o}'" for o in options)
                 hint = did_you_mean(answer, options)

@@ -81,6 +81,11 @@ def use_color(stream: object = None) -> bool:
     return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
 
 
+def interactive(quiet: bool = False) -> bool:
+    """Whether to show progress: a terminal that is not CI's, and not `--quiet`."""
+    return use_color(sys.stderr) and not os.environ.get("CI") and not quiet
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"sopkit {__version__}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +15,7 @@ from sopkit.cli.common import (
     app,
     choice,
     friendly_errors,
-    use_color,
+    interactive,
 )
 from sopkit.conform.run import FORMATS
 
@@ -111,9 +110,8 @@ def conform(
         zone_named(timezone),
         csat,
     )
-    interactive = use_color(sys.stderr) and not os.environ.get("CI")
     report = run_conform(chosen, [str(log) for log in logs], options,
-                         _stderr if interactive else None)  # fmt: skip
+                         _stderr if interactive() else None)  # fmt: skip
     text, note = word(report, output_format)
     if output is None:
         sys.stdout.write(text)

@@ -80,6 +80,7 @@ def due(
       sopkit due
       sopkit due --within 0d --format markdown
     """
+    from dataclasses import replace
     from datetime import timedelta
 
     from sopkit.due import DUE_FORMATS, reviews_due
@@ -100,7 +101,7 @@ def due(
             for name, listed in reviews.owners.items()
             if name.casefold() == owner.casefold() or owner.casefold() in name.casefold()
         }
-        reviews = type(reviews)(reviews.today, reviews.within, kept)
+        reviews = replace(reviews, owners=kept)
     sys.stdout.write(DUE_FORMATS[output_format](reviews))
 
 
@@ -318,7 +319,7 @@ def translations_ack(
     from sopkit.config import load_config
     from sopkit.files import replace_file
     from sopkit.fmt import with_top_level
-    from sopkit.fmt_io import format_bytes
+    from sopkit.fmt_io import decode
     from sopkit.lookup import find, load_sop
     from sopkit.translating import structure_problem
     from sopkit.translation import translation_hash
@@ -334,8 +335,7 @@ def translations_ack(
                           "(sopkit check names the node)")  # fmt: skip
     current = translation_hash(origin)
     before = file.read_bytes()
-    _, encoding = format_bytes(before, str(file))
-    text = before.decode("utf-8-sig").replace("\r\n", "\n")
+    text, encoding = decode(before)  # load_sop read it: it is UTF-8
     replace_file(file, encoding.encode(with_top_level(text, str(file),
                                                       {"translated_from": current})),
                  expected=before)  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -19,6 +18,7 @@ from sopkit.cli.common import (
     choice,
     default_paths,
     friendly_errors,
+    interactive,
     parse_rule_list,
     parse_today,
     use_color,
@@ -127,8 +127,7 @@ def render(
         templates=config.templates,
         ignore=parse_rule_list(ignore, "--ignore") or frozenset(),
     )
-    interactive = use_color(sys.stderr) and not os.environ.get("CI") and not quiet
-    progress = _progress_printer() if interactive else None
+    progress = _progress_printer() if interactive(quiet) else None
     result = run_render(
         default_paths(paths, config.source), config, options, *([progress] if progress else [])
     )

@@ -11,7 +11,7 @@ from sopkit.labels import labels_for
 from sopkit.lookup import Library
 from sopkit.model import Decision, End, Sop, Step, duration_of
 from sopkit.values import format_seconds
-from sopkit.walk import Visit, Walk
+from sopkit.walk import Visit, Walk, answer_of
 
 Ask = Callable[[str], str]
 Recorder = Callable[[Walk, list[datetime]], None]
@@ -65,14 +65,6 @@ def _listing(options: list[str]) -> str:
     return " | ".join(f"{number}) {label}" for number, label in enumerate(options, start=1))
 
 
-def _answer_of(reply: str, options: list[str]) -> str | None:
-    reply = reply.strip()
-    if reply.isdigit() and 1 <= int(reply) <= len(options):
-        return options[int(reply) - 1]
-    folded = {o.casefold(): o for o in options}
-    return folded.get(reply.casefold())
-
-
 def run_walk(
     sop: Sop,
     library: Library,
@@ -102,7 +94,7 @@ def run_walk(
                     )
                     return 1
                 reply = pending.pop(0) if options else ""
-                if options and _answer_of(reply, options) is None:
+                if options and answer_of(reply, options) is None:
                     sys.stderr.write(
                         f"error: '{reply}' is not an answer to “{state.node.text}”. "
                         f"{labels['walk_invalid']}: {_listing(options)}\n"
@@ -120,11 +112,11 @@ def run_walk(
                     state.back()
                     del left[len(state.taken) :]
                     continue
-                if options and _answer_of(reply, options) is None:
+                if options and answer_of(reply, options) is None:
                     out(f"{labels['walk_invalid']}: {_listing(options)}")
                     continue
             before = state.frame.sop
-            event = state.choose(_answer_of(reply, options) if options else None)
+            event = state.choose(answer_of(reply, options) if options else None)
             left.append(datetime.now().astimezone())
             if event == "return" and not state.finished:
                 caller = state.frame.sop

@@ -17,10 +17,9 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from sopkit.conform.logs import LogError
+from sopkit.datafiles import load_data_file, where
 from sopkit.model import Decision, End, Sop
 from sopkit.values import did_you_mean
 
@@ -41,31 +40,8 @@ class ActivityMap:
     path: str | None = None
 
 
-def _where(data: Any, key: object, path: str) -> str:
-    lc = getattr(data, "lc", None)
-    try:
-        line, column = lc.key(key) if lc is not None else (0, 0)
-    except (KeyError, AttributeError, TypeError):
-        line, column = 0, 0
-    return f"{path}:{line + 1}:{column + 1}"
-
-
 def read_map(path: str) -> ActivityMap:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LogError(f"{path}: cannot read it: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise LogError(f"{path}: not UTF-8 text") from None
-    try:
-        data = YAML(typ="rt").load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise LogError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    data = load_data_file(path, LogError)
     if data is None:
         return ActivityMap(path=path)
     if not isinstance(data, dict):
@@ -73,19 +49,19 @@ def read_map(path: str) -> ActivityMap:
     unknown = [key for key in data if key not in ("activities", "silent", "ignore")]
     if unknown:
         hint = did_you_mean(str(unknown[0]), ["activities", "silent", "ignore"])
-        raise LogError(f"{_where(data, unknown[0], path)}: unknown key '{unknown[0]}'{hint}; "
+        raise LogError(f"{where(path, data, unknown[0])}: unknown key '{unknown[0]}'{hint}; "
                        "a map file has activities, silent and ignore")  # fmt: skip
     activities = data.get("activities") or {}
     if not isinstance(activities, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in activities.items()
     ):
-        raise LogError(f"{_where(data, 'activities', path)}: activities maps each activity "
+        raise LogError(f"{where(path, data, 'activities')}: activities maps each activity "
                        'name to a node id: {"Take in charge ticket": take_charge}')  # fmt: skip
     lists = {}
     for name in ("silent", "ignore"):
         value = data.get(name) or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise LogError(f"{_where(data, name, path)}: {name} is a list of "
+            raise LogError(f"{where(path, data, name)}: {name} is a list of "
                            f"{'node ids' if name == 'silent' else 'activity names'}")  # fmt: skip
         lists[name] = tuple(value)
     return ActivityMap(dict(activities), lists["silent"], lists["ignore"], path)

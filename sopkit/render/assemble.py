@@ -133,14 +133,8 @@ def _publish(
     winners = {sop_id: job for sop_id, job, _ in built}
     skip = frozenset(job for sop_id, job, _ in built if winners[sop_id] != job)
     digests = [digest for _, job, digest in built if job not in skip]
-    repo = context.Handbook(
-        titles={d.id: d.title for d in digests},
-        today=options.today,
-        language=options.language,
-        role_pages=overviews.role_files(digests),
-        callers=overviews.callers(digests),
-        living=_living(digests, options),
-    )
+    repo = overviews.handbook_of(digests, options.today, options.language,
+                                 _living(digests, options))  # fmt: skip
     staging = None if options.check_only else output.Staging(options.out)
     try:
         folder = options.out if staging is None else staging.folder

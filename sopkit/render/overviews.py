@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import NamedTuple
 
 from sopkit.collation import sort_key
@@ -16,6 +17,7 @@ from sopkit.escape import Md, md_block, md_cell, md_text, slug
 from sopkit.labels import labels_for
 from sopkit.render.context import Digest, Handbook, page_link, term_anchor
 from sopkit.render.durations import spoken
+from sopkit.render.living import Living
 from sopkit.render.summary import owner_link
 
 _new_tuple = tuple.__new__  # for the many rows of a large handbook: no Python constructor
@@ -203,3 +205,17 @@ def callers(sops: Sequence[Digest]) -> dict[str, tuple[str, ...]]:
         for called in sop.calls:
             found.setdefault(called, set()).add(sop.id)
     return {called: tuple(sorted(ids)) for called, ids in found.items()}
+
+
+def handbook_of(
+    sops: Sequence[Digest], today: date, language: str, living: Living | None = None
+) -> Handbook:
+    """What each page needs to know about the others, from every SOP's digest."""
+    return Handbook(
+        titles={sop.id: sop.title for sop in sops},
+        today=today,
+        language=language,
+        role_pages=role_files(sops),
+        callers=callers(sops),
+        living=living if living is not None else Living(),
+    )

@@ -1,0 +1,39 @@
+"""The small YAML files sopkit reads beside the SOPs (the team, a `conform` map): read
+with their positions, and every way they fail one error at `file:line:column`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sopkit.errors import SopkitError
+
+
+def load_data_file(path: str, error: type[SopkitError] = SopkitError) -> Any:
+    """The file's YAML (ruamel's round-trip types, which know where each key stands)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"{path}: cannot read it: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not UTF-8 text") from None
+    try:
+        return YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise error(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def where(path: str, node: Any, key: object = None) -> str:
+    """`path:line:column` of `node`'s `key` (of `node` itself without one); 1:1 when the
+    node keeps no position (a plain value)."""
+    lc = getattr(node, "lc", None)
+    try:
+        line, column = (lc.key(key) if key is not None else (lc.line, lc.col)) if lc else (0, 0)
+    except (KeyError, AttributeError, TypeError):
+        line, column = 0, 0
+    return f"{path}:{line + 1}:{column + 1}"
