@@ -171,6 +171,17 @@ def test_plain_sentences_skip_the_converter() -> None:
         assert not htmltext._plain(text), text
 
 
+def test_a_long_text_that_is_not_plain_is_refused_at_once() -> None:
+    """A long line that turns out not to be plain at its end (a purpose ending in an
+    emphasis) once took the shortcut's pattern seconds, exponentially in its length:
+    with the old pattern this test would not end."""
+    sentence = " ".join(["Customers"] * 40 + ["wait"] * 40)
+    for end in ("*", " `code`", "\n\n- item", "  \n"):
+        assert not htmltext._plain(sentence + end)
+        assert htmltext.convert(sentence + end) == _converted(sentence + end)
+    assert htmltext._plain(sentence)
+
+
 CELL_ALPHABET = "abc αβ čš 09 .,:-!?'\"()*_`[]#<>&{}~\\ >+"
 
 
