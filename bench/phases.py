@@ -22,7 +22,7 @@ from sopkit.build import build_sop
 from sopkit.loader import load_bytes
 from sopkit.model import Sop
 from sopkit.render import context, overviews
-from sopkit.render.assemble import _index_pages
+from sopkit.render.assemble import index_pages
 from sopkit.render.chartstyle import ChartStyle
 from sopkit.render.flowchart import to_dot
 from sopkit.rules.registry import SopContext, sop_rules
@@ -50,7 +50,7 @@ def main() -> None:
     )
     env = environment(None)
     pages = [context.sop_page(sop, repo, f"{sop.id}.svg") for sop in sops]
-    _index_pages(digests, repo, env)  # compiles every template once
+    index_pages(digests, repo, env)  # compiles every template once
 
     def rules() -> None:
         for sop, document in zip(sops, documents, strict=True):
@@ -67,7 +67,7 @@ def main() -> None:
                         for s in sops],
         "page": lambda: [context.sop_page(sop, repo, f"{sop.id}.svg") for sop in sops],
         "template": lambda: [render_template(env, "sop.md.j2", page=page) for page in pages],
-        "index": lambda: _index_pages(digests, repo, env),
+        "index": lambda: index_pages(digests, repo, env),
     }  # fmt: skip
     for _ in range(repeat):
         stages[stage]()

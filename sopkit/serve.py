@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from sopkit.discovery import discover
@@ -26,23 +27,32 @@ from sopkit.errors import SopkitError
 
 RELOAD_PATH = "/__sopkit/reload"
 RELOAD_SCRIPT = (
-    b"<script>(function(){var seen=null;var events=new EventSource('" + RELOAD_PATH.encode()
-    + b"');events.onmessage=function(e){if(seen!==null&&e.data!==seen){location.reload();}"
-    b"seen=e.data;};})();</script>"
+    b"<script>(function(){var here=decodeURIComponent(location.pathname).slice(1);"
+    b"if(here===''||here.slice(-1)==='/'){here+='index.html';}"
+    b"var seen=null;var events=new EventSource('" + RELOAD_PATH.encode() + b"');"
+    b"events.onmessage=function(e){var m=JSON.parse(e.data);"
+    b"if(seen!==null&&m.g!==seen&&(m.pages===null||m.pages.indexOf(here)>=0)){location.reload();}"
+    b"seen=m.g;};})();</script>"
 )  # fmt: skip
+HISTORY = 64  # builds a page that missed a few can still tell whether it changed
 
 
 class Builds:
-    """How many handbooks have been written; pages wait on it to reload."""
+    """The handbooks written so far, each with the pages it changed; pages wait on it to
+    reload when theirs is one of them."""
 
     def __init__(self) -> None:
         self.generation = 0
         self.changed = threading.Condition()
         self.stopping = False
+        self._pages: dict[int, frozenset[str] | None] = {}  # generation -> its pages
 
-    def done(self) -> None:
+    def done(self, pages: Iterable[str] | None = None) -> None:
+        """A build is in place; `pages` it changed (site paths), None when it may be all."""
         with self.changed:
             self.generation += 1
+            self._pages[self.generation] = None if pages is None else frozenset(pages)
+            self._pages.pop(self.generation - HISTORY, None)
             self.changed.notify_all()
 
     def wait(self, seen: int, timeout: float) -> int:
@@ -50,10 +60,35 @@ class Builds:
             self.changed.wait_for(lambda: self.generation != seen or self.stopping, timeout)
             return self.generation
 
+    def pages_since(self, seen: int, now: int) -> list[str] | None:
+        """The pages the builds after `seen` up to `now` changed; None: any may have."""
+        with self.changed:
+            found: set[str] = set()
+            for generation in range(seen + 1, now + 1):
+                pages = self._pages.get(generation)
+                if pages is None:
+                    return None
+                found |= pages
+            return sorted(found)
+
     def stop(self) -> None:
         with self.changed:
             self.stopping = True
             self.changed.notify_all()
+
+
+def site_pages(written: Iterable[str], site: str = "site") -> list[str] | None:
+    """The site's pages among files written (relative to the output folder), as the
+    browser names them; None when a style sheet or script changed, which every page uses."""
+    pages = []
+    for name in written:
+        folder, _, page = name.partition("/")
+        if folder != site:
+            continue
+        if page.startswith("assets/") and page != "assets/search-index.js":
+            return None
+        pages.append(page)
+    return pages
 
 
 def snapshot(paths: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -114,17 +149,26 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         seen = self.builds.generation
         try:
-            self.wfile.write(f"data: {seen}\n\n".encode())
+            # the first message only says where the builds are: a page that reconnects
+            # after missing some (or a restarted server) reloads
+            self.wfile.write(_event(seen, None))
             self.wfile.flush()
             while not self.builds.stopping:
                 now = self.builds.wait(seen, timeout=15)
                 # a comment line when nothing happened: a closed page shows up as an error
-                line = f"data: {now}\n\n" if now != seen else ": waiting\n\n"
-                self.wfile.write(line.encode())
+                if now == seen:
+                    self.wfile.write(b": waiting\n\n")
+                else:
+                    self.wfile.write(_event(now, self.builds.pages_since(seen, now)))
                 self.wfile.flush()
                 seen = now
         except OSError:  # the page was closed or reloaded
             return
+
+
+def _event(generation: int, pages: list[str] | None) -> bytes:
+    message = json.dumps({"g": generation, "pages": pages}, ensure_ascii=False)
+    return f"data: {message}\n\n".encode()
 
 
 def _server_class(host: str) -> type[http.server.ThreadingHTTPServer]:
@@ -146,19 +190,25 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+Rebuild = Callable[[set[str]], Iterable[Sequence[str] | None]]
+"""Bring the site up to date after these SOP files changed; yields, for each step put in
+place, the site's pages it changed (None: any page may have)."""
+
+
 def serve(
     site: Path,
     host: str,
     port: int,
     paths: Sequence[str],
-    rebuild: Callable[[], bool],
+    rebuild: Rebuild,
     stop: threading.Event,
     ready: Callable[[str], None] = lambda url: None,
     interval: float = 0.2,
 ) -> None:
-    """Serve `site` until `stop` is set, calling `rebuild` whenever the SOPs change; when it
-    says it wrote a new handbook, open pages reload.
+    """Serve `site` until `stop` is set, calling `rebuild` whenever the SOPs change; open
+    pages reload when a step of it changed them.
 
+    A newer change stops a rebuild between its steps: the next one writes what is left.
     `ready` is called with the address once the server is listening (with port 0, on
     the port the system chose).
     """
@@ -177,10 +227,20 @@ def serve(
             seen = snapshot(paths)
             while not stop.wait(interval):
                 current = snapshot(paths)
-                if current != seen:
-                    seen = current
-                    if rebuild():
-                        builds.done()
+                if current == seen:
+                    continue
+                changed = {path for path in current.keys() | seen.keys()
+                           if current.get(path) != seen.get(path)}  # fmt: skip
+                seen = current
+                steps = iter(rebuild(changed))
+                for pages in steps:
+                    if pages is None or pages:
+                        builds.done(pages)
+                    if snapshot(paths) != seen:
+                        break  # a newer change: its rebuild does what is left
+                close = getattr(steps, "close", None)
+                if close is not None:
+                    close()
         finally:
             builds.stop()
             server.shutdown()

@@ -173,3 +173,38 @@ def test_an_open_page_reloads_itself_after_an_edit(workdir: Path) -> None:
         written = (workdir / "out" / "site" / "CS-ESC-001.html").read_text(encoding="utf-8")
         assert "__sopkit/reload" not in written  # only served pages listen, never the files
         browser.close()
+
+
+def test_only_the_pages_an_edit_changed_reload(workdir: Path) -> None:
+    """An edit to one SOP's step reloads that SOP's open page, never another SOP's (a
+    reader in the middle of it keeps their place)."""
+    from playwright.sync_api import sync_playwright
+
+    shutil.copytree(EXAMPLES, workdir / "sops")
+    with _serve(workdir) as served, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        edited, other = browser.new_page(), browser.new_page()
+        for tab, sop_id in ((edited, "CS-ESC-001"), (other, "CS-COMP-002")):
+            tab.goto(f"{served.url}{sop_id}.html")
+            tab.wait_for_function("document.readyState === 'complete'")
+            tab.evaluate("window.sopkitTestMark = 1")  # gone if the page reloads
+        time.sleep(0.5)  # both event streams are open
+        sop = workdir / "sops" / "escalation.en.yaml"
+        sop.write_text(
+            sop.read_text("utf-8").replace(
+                "Log the request as a ticket", "Log the request as one ticket"
+            ),
+            encoding="utf-8",
+        )
+        edited.wait_for_function(
+            "document.body.innerText.includes('Log the request as one ticket')", timeout=30_000
+        )
+        assert edited.evaluate("window.sopkitTestMark") is None
+        deadline = time.monotonic() + 30  # the rest of the update: the search index too
+        while "as one ticket" not in served.get("assets/search-index.js"):
+            assert time.monotonic() < deadline, served.log
+            time.sleep(0.2)
+        time.sleep(0.5)
+        assert other.evaluate("window.sopkitTestMark") == 1
+        assert "updated" in "\n".join(served.log)
+        browser.close()

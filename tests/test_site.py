@@ -116,6 +116,23 @@ def test_search_a_greek_word_and_follow_the_result(page: Page, server: str) -> N
     assert page.locator("#results a").count() >= 1
 
 
+def test_the_search_index_loads_only_when_the_search_box_is_used(
+    page: Page, server: str
+) -> None:
+    """A page opens without the index (megabytes for a large handbook); the first use of
+    the search box loads it and shows what was typed meanwhile."""
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(server + "CS-ESC-001.html")
+    page.wait_for_load_state("load")
+    assert not [url for url in asked if "search-index" in url]
+    page.fill("#search", "knowledge")
+    page.locator("#results a").first.wait_for()
+    assert [url for url in asked if url.endswith("assets/search-index.js")]
+    page.fill("#search", "klica")
+    assert page.locator("#results a").first.inner_text().startswith("Sprejem telefonskega klica")
+
+
 def test_a_sop_node_in_the_flowchart_opens_the_called_sop(page: Page, server: str) -> None:
     page.goto(server + "CS-CALL-003.html")
     node = page.locator('figure.flowchart svg a[*|href="CS-COMP-002.html"]')

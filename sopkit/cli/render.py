@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -180,36 +180,55 @@ def serve(
 
     from sopkit.config import load_config
     from sopkit.discovery import shown
+    from sopkit.formats import Style, text_report
+    from sopkit.render.chartstyle import ChartStyle
     from sopkit.render.handbook import RenderOptions
-    from sopkit.render.handbook import render as run_render
+    from sopkit.render.incremental import LiveHandbook, Update
     from sopkit.rules import RULES
     from sopkit.serve import serve as run_server
+    from sopkit.serve import site_pages
 
     config = load_config(known_rules=RULES)
     out = output or config.output
-    sources = default_paths(paths, config.source)
+    options = RenderOptions(
+        out=out,
+        today=config.today or date.today(),
+        language=config.language,
+        flowchart=config.flowchart,
+        chart=ChartStyle(font=config.font, direction=config.direction),
+        png=config.png,
+        html=True,
+        templates=config.templates,
+    )
+    live = LiveHandbook(default_paths(paths, config.source), config, options)
 
-    def rebuild() -> bool:
-        """Render again; whether a new handbook was written (open pages then reload)."""
-        options = RenderOptions(out=out, today=config.today or date.today(),
-                                language=config.language, html=True,
-                                templates=config.templates)  # fmt: skip
+    def tell(update: Update) -> None:
+        if update.check is not None and update.check.problems:
+            sys.stderr.write(text_report(update.check, Style(quiet=True)))
+        if update.refused:
+            _stderr("not rebuilt: fix the errors above; still serving the last good handbook")
+        elif update.everything:
+            _stderr(f"rebuilt {shown(out)}")
+        elif update.check is not None:
+            _stderr(f"updated {len(update.written)} file(s) in {shown(out)}")
+
+    def steps(updates: Iterator[Update]) -> Iterator[list[str] | None]:
+        """Each step's pages, for open pages to reload; errors are told, never raised."""
         try:
-            result = run_render(sources, config, options)
+            for update in updates:
+                tell(update)
+                if update.refused:
+                    return
+                yield site_pages(update.written)
         except SopkitError as exc:
+            live.forget()
             _stderr(f"error: {exc.message}; still serving the last good handbook")
-            return False
         except OSError as exc:
+            live.forget()
             _stderr(f"error: {exc.strerror}; still serving the last good handbook")
-            return False
-        from sopkit.formats import Style, text_report
 
-        if result.check.problems:
-            sys.stderr.write(text_report(result.check, Style(quiet=True)))
-        _stderr("not rebuilt: fix the errors above" if result.refused else f"rebuilt {out}")
-        return not result.refused
-
-    rebuild()
+    for _ in steps(live.render()):
+        pass
     if not (out / "site" / "index.html").is_file():
         raise SopkitError("nothing to serve: the handbook could not be rendered")
     stop = threading.Event()
@@ -218,7 +237,8 @@ def serve(
         _stderr(f"serving {shown(out / 'site')} at {url} (Ctrl-C to stop)")
 
     try:
-        run_server(out / "site", host, port, sources, rebuild, stop, ready)
+        run_server(out / "site", host, port, live.paths,
+                   lambda changed: steps(live.edit(changed)), stop, ready)  # fmt: skip
     except KeyboardInterrupt:
         stop.set()
         _stderr("stopped")

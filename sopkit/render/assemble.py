@@ -25,7 +25,7 @@ from sopkit.render import context, graphviz_run, output, overviews, pool
 from sopkit.render.charts import Graphviz, previous_layouts, write_images
 from sopkit.render.graphviz_run import Images, LayoutFailure
 from sopkit.render.living import Living, living
-from sopkit.render.options import Progress, RenderOptions, RenderResult, inputs_key
+from sopkit.render.options import Progress, Rendered, RenderOptions, RenderResult, inputs_key
 from sopkit.render.worker import Settings, WriteRequest
 from sopkit.templating import environment, render_template
 
@@ -78,8 +78,12 @@ def render_handbook(
             return result
         output.check_target(options.out, [Path(t.real) for t in work.targets])
         read = {report.path: report.digest for report in complete}  # no file read again
-        _publish(shards, graphs, sorted(built), options, result, progress,
-                 key or inputs_key(work.targets, options, read))  # fmt: skip
+        files, layouts = _publish(shards, graphs, sorted(built), options, result, progress,
+                                  key or inputs_key(work.targets, options, read))  # fmt: skip
+    if options.keep and not options.check_only:
+        shown = {job: digest for _, job, digest in built}
+        result.kept = Rendered(work, complete, shown, settings, check_options, options, files,
+                               layouts)  # fmt: skip
     return result
 
 
@@ -124,17 +128,18 @@ def _publish(
     result: RenderResult,
     progress: Progress,
     key: str,
-) -> None:
+) -> tuple[dict[str, str], dict[str, str]]:
     """Once the flowcharts are laid out, have the workers write their SOPs' files while
     this process writes the images and the pages about all SOPs; then swap the handbook
-    in (or, for --check, compare it with the one there)."""
+    in (or, for --check, compare it with the one there). Every file's digest by name, and
+    each image's layout key."""
     # By id, then by place in the plan: a later file wins a duplicated id (only possible
     # with the duplicate-sop-id rule off), whichever worker finished first.
     winners = {sop_id: job for sop_id, job, _ in built}
     skip = frozenset(job for sop_id, job, _ in built if winners[sop_id] != job)
     digests = [digest for _, job, digest in built if job not in skip]
     repo = overviews.handbook_of(digests, options.today, options.language,
-                                 _living(digests, options))  # fmt: skip
+                                 living_of(digests, options))  # fmt: skip
     staging = None if options.check_only else output.Staging(options.out)
     try:
         folder = options.out if staging is None else staging.folder
@@ -154,7 +159,7 @@ def _publish(
         svgs = {k: r["svg"] for k, r in images.items()} if options.html else {}
         shards.request_write(WriteRequest(repo, skip, folder, staging is None, failed, svgs))
         layouts, result.failed_layouts = _write_images(results, graphs, built, skip, sink)
-        pages = _index_pages(digests, repo, environment(options.templates))
+        pages = index_pages(digests, repo, environment(options.templates))
         if options.html:
             from sopkit.render.site import handbook_html  # markdown and nh3 only when asked
 
@@ -174,17 +179,22 @@ def _publish(
             changed = sink.changed.union(*(part.changed for part in written))
             result.stale = output.stale(options.out, everything, changed)
         else:
-            settings = {"complete": result.complete, "html": options.html, "png": options.png,
-                        "flowchart": options.flowchart}  # fmt: skip
-            staging.publish(key, everything, layouts, settings)
+            staging.publish(key, everything, layouts, manifest_options(result.complete, options))
     finally:
         # The workers first: none may still be writing when the staging folder goes.
         shards.close()
         if staging is not None:
             staging.close()
+    return everything, layouts
 
 
-def _living(digests: Sequence[context.Digest], options: RenderOptions) -> Living:
+def manifest_options(complete: bool, options: RenderOptions) -> dict[str, object]:
+    """What the manifest records of how the handbook was rendered."""
+    return {"complete": complete, "html": options.html, "png": options.png,
+            "flowchart": options.flowchart}  # fmt: skip
+
+
+def living_of(digests: Sequence[context.Digest], options: RenderOptions) -> Living:
     """Translations and acknowledgements, from the team file and the acknowledgements file
     when there are any."""
     team, acks = None, []
@@ -213,17 +223,23 @@ class _Pages(NamedTuple):
     roles: list[overviews.RolePage]
 
 
-def _index_pages(
-    sops: Sequence[context.Digest], repo: context.Handbook, env: Environment
-) -> _Pages:
+def index_pages(sops: Sequence[context.Digest], repo: context.Handbook, env: Environment) -> _Pages:
     """The pages about all SOPs: the index, the glossary and a page per role."""
-    files: dict[str, bytes] = {}
-    labels = context.markdown_labels(repo.language)
     roles = overviews.role_pages(sops, repo)
+    return _Pages(dict(markdown_overviews(sops, repo, env, roles)), roles)
+
+
+def markdown_overviews(
+    sops: Sequence[context.Digest],
+    repo: context.Handbook,
+    env: Environment,
+    roles: Sequence[overviews.RolePage],
+) -> Iterator[tuple[str, bytes]]:
+    """The Markdown pages about all SOPs, one at a time: index, glossary, each role's."""
+    labels = context.markdown_labels(repo.language)
     groups = overviews.index_groups(sops, repo)
-    files["index.md"] = render_template(env, "index.md.j2", L=labels, groups=groups, roles=roles)
+    yield "index.md", render_template(env, "index.md.j2", L=labels, groups=groups, roles=roles)
     entries = overviews.glossary_entries(sops, repo)
-    files["glossary.md"] = render_template(env, "glossary.md.j2", L=labels, entries=entries)
+    yield "glossary.md", render_template(env, "glossary.md.j2", L=labels, entries=entries)
     for role in roles:
-        files[role.file] = render_template(env, "role.md.j2", L=labels, role=role)
-    return _Pages(files, roles)
+        yield role.file, render_template(env, "role.md.j2", L=labels, role=role)

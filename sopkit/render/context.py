@@ -128,6 +128,7 @@ class Digest(NamedTuple):
     translation_of: str | None = None
     translated_from: str | None = None
     content: str | None = None  # the translation hash: made only when a team file is read
+    related: tuple[str, ...] = ()  # the SOPs its `related:` names
 
 
 def digest_of(sop: Sop, content: bool = False) -> Digest:
@@ -150,6 +151,7 @@ def digest_of(sop: Sop, content: bool = False) -> Digest:
         sop.translation_of.id if sop.translation_of else None,
         sop.translated_from.id if sop.translated_from else None,
         translation_hash(sop) if content else None,
+        tuple(ref.id for ref in sop.related),
     )
 
 
@@ -165,6 +167,26 @@ class Handbook:
     """SOP id -> the SOPs whose `sop:` steps follow it, for "Called from"."""
     living: Living = field(default_factory=lambda: Living())
     """Translations and acknowledgements, for the language switcher, banners and readers."""
+
+
+def page_view(sop: Digest, repo: Handbook) -> tuple[object, ...]:
+    """Everything a SOP's pages (Markdown, site page, quick card) read of `repo`, the
+    other SOPs: where it is unchanged after an edit to another SOP, so are its pages.
+
+    `sopkit serve` rewrites only the pages whose view changed; a page that starts
+    reading something new of the Handbook must add it here (a test holds the two equal).
+    """
+    living = repo.living
+    callers = repo.callers.get(sop.id, ())
+    named = (*sop.calls, *sop.related, *callers, living.outdated.get(sop.id, ""))
+    return (
+        tuple(repo.titles.get(other) for other in named),
+        callers,
+        living.versions.get(sop.id, ()),
+        living.outdated.get(sop.id),
+        living.readers.get(sop.id),
+        tuple(living.holders(role) for role, _ in sop.roles) if living.has_team else None,
+    )
 
 
 @functools.cache

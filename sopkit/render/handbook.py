@@ -52,7 +52,11 @@ def render(
     if previous:
         work, digests = _read_targets(work)
         key = inputs_key(work.targets, options, digests)
-    if key is not None and not options.check_only and output.is_current(options.out, key, previous):
+    if (
+        key is not None
+        and not (options.check_only or options.keep)
+        and output.is_current(options.out, key, previous)
+    ):
         # Nothing to build: the check alone decides, and models need not be kept.
         work = work._replace(jobs=[job._replace(keep_model=False) for job in work.jobs])
         result = RenderResult(checker.run(work, config, check_options))

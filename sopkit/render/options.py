@@ -10,12 +10,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sopkit import __version__
-from sopkit.checker import CheckResult
+from sopkit.checker import CheckOptions, CheckResult, FileReport, Plan
 from sopkit.discovery import SourceFile
 from sopkit.render import graphviz_run
 from sopkit.render.chartstyle import ChartStyle
+
+if TYPE_CHECKING:  # the machinery that renders, imported only when there is work
+    from sopkit.render.context import Digest
+    from sopkit.render.worker import Settings
 
 Progress = Callable[[str, int, int], None]
 
@@ -35,6 +40,9 @@ class RenderOptions:
     ignore: frozenset[str] = frozenset()
     team: Path | None = None  # the team file, when there is one: pages name who read what
     acknowledgements: Path | None = None
+    keep: bool = False
+    """Render even when the handbook is current, and keep what the next edit needs
+    (`RenderResult.kept`): `sopkit serve`."""
 
 
 @dataclass
@@ -46,10 +54,26 @@ class RenderResult:
     missing_dot: bool = False
     failed_layouts: list[str] = field(default_factory=list)
     unchanged: bool = False
+    kept: Rendered | None = None  # with `RenderOptions.keep`, after writing a handbook
 
     @property
     def complete(self) -> bool:
         return not (self.refused or self.missing_dot or self.failed_layouts)
+
+
+@dataclass
+class Rendered:
+    """A written handbook, as the render that wrote it knew it: what `incremental` needs
+    to bring it up to date after an edit without rendering every SOP again."""
+
+    work: Plan
+    reports: list[FileReport]  # one per job, in the plan's order, without models
+    digests: dict[int, Digest]  # by job, of the SOPs the handbook shows
+    settings: Settings
+    check_options: CheckOptions
+    options: RenderOptions
+    files: dict[str, str]  # every file written, with its digest
+    layouts: dict[str, str]  # image file -> the layout key it was made from
 
 
 def inputs_key(

@@ -173,11 +173,14 @@ class Staging:
         `layouts` names, for each flowchart image, what it was laid out from, so that a
         later render can take the image instead of laying the graph out again.
         """
-        previous = read_manifest(self.out) or {}
-        (self.folder / MANIFEST).write_bytes(_manifest_bytes(digests, key, layouts, options))
+        self.move_in(sorted(digests))
+        self.vouch(key, digests, layouts, options)
+
+    def move_in(self, names: Iterable[str]) -> None:
+        """Move these staged files into place, each with an atomic rename."""
+        made: set[str] = {""}
         try:
-            made: set[str] = {""}
-            for name in sorted(digests):
+            for name in names:
                 parent = name.rpartition("/")[0]
                 if parent not in made:
                     os.makedirs(f"{self.out}/{parent}", exist_ok=True)
@@ -191,6 +194,21 @@ class Staging:
                         "a regular file; move it away"
                     )
                 os.replace(f"{self.folder}/{name}", target)
+        except OSError as exc:
+            raise SopkitError(f"cannot write the handbook to {self.out}: {exc.strerror}") from None
+
+    def vouch(
+        self,
+        key: str,
+        digests: Mapping[str, str],
+        layouts: Mapping[str, str],
+        options: Mapping[str, object],
+    ) -> None:
+        """Once every file in `digests` is in place: remove what the previous manifest
+        listed and this one does not, then put the new manifest in place."""
+        previous = read_manifest(self.out) or {}
+        try:
+            (self.folder / MANIFEST).write_bytes(_manifest_bytes(digests, key, layouts, options))
             _remove_dropped(self.out, previous.keys() - digests.keys())
             os.replace(self.folder / MANIFEST, self.out / MANIFEST)  # last: it vouches for all
             self.published = True

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -131,9 +131,15 @@ def card_html(env: Environment, sop: Sop, repo: Handbook) -> bytes:
     return _page_html(env, page, labels, sop=sop, lines=card_lines(sop, labels))
 
 
-def search_index(sops: Sequence[Digest], role_files: Mapping[str, str]) -> list[dict[str, str]]:
+def search_index(
+    sops: Sequence[Digest], role_files: Mapping[str, str], folded: dict[str, str] | None = None
+) -> list[dict[str, str]]:
     """What search.js searches: each entry's text (`t`), kind (`y`: title, term, role or
-    step), page (`u`), SOP (`g`, its title `k` and page `p`) and folded text (`f`)."""
+    step), page (`u`), SOP (`g`, its title `k` and page `p`) and folded text (`f`).
+
+    `folded`: texts folded before, by text, taken where they recur and given those of
+    this index (`sopkit serve` keeps it from one edit to the next).
+    """
     entries = []
     for sop in sops:
         page = f"{sop.id}.html"
@@ -149,8 +155,14 @@ def search_index(sops: Sequence[Digest], role_files: Mapping[str, str]) -> list[
             role_page = role_files.get(role_id, "").removesuffix(".md") + ".html"
             entries.append({"t": f"{role_id}: {description}", "y": "role", "u": role_page,
                             **group})  # fmt: skip
+    before = folded.copy() if folded is not None else {}
+    if folded is not None:
+        folded.clear()
     for entry in entries:
-        entry["f"] = fold(entry["t"])
+        text = entry["t"]
+        entry["f"] = before.get(text) or fold(text)
+        if folded is not None:
+            folded[text] = entry["f"]
     return entries
 
 
@@ -166,14 +178,25 @@ def handbook_html(
     `pages` are the Markdown pages about all SOPs (a SOP's own page comes from
     `sop_html`, where its model is). Paths are relative to the site folder.
     """
+    return dict(site_overviews(sops, pages, role_pages, repo, user_templates))
+
+
+def site_overviews(
+    sops: Sequence[Digest],
+    pages: Mapping[str, bytes],
+    role_pages: Sequence[RolePage],
+    repo: Handbook,
+    user_templates: Path | None = None,
+    folded: dict[str, str] | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """`handbook_html`'s files one at a time (`folded`: see `search_index`)."""
     env = environment(user_templates)
     labels = labels_for(repo.language)
-    files: dict[str, bytes] = {}
     roles = {role.file: role for role in role_pages}
     for role in roles.values():  # sopkit's own tables: straight to HTML, escaped by Jinja
         file = role.file.removesuffix(".md") + ".html"
         page = Page(file, "role.html.j2", role.plain_title, repo.language, "")
-        files[file] = _page_html(env, page, labels, role=role, titles=repo.titles)
+        yield file, _page_html(env, page, labels, role=role, titles=repo.titles)
     for name in sorted(pages):
         if not name.endswith(".md") or name in roles:
             continue
@@ -188,12 +211,11 @@ def handbook_html(
         else:
             title = Markup(body.split("</h1>")[0]).striptags() if "</h1>" in body else stem
             page = Page(f"{stem}.html", "page.html.j2", title, repo.language, body)
-        files[page.file] = _page_html(env, page, labels)
+        yield page.file, _page_html(env, page, labels)
     assets = resources.files("sopkit.templates").joinpath("assets")
     for asset in ("style.css", "search.js", "chart.js"):
-        files[f"assets/{asset}"] = assets.joinpath(asset).read_bytes()
-    index = search_index(sops, repo.role_pages)
+        yield f"assets/{asset}", assets.joinpath(asset).read_bytes()
+    index = search_index(sops, repo.role_pages, folded)
     payload = json.dumps(index, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    files["search-index.json"] = payload.encode()
-    files["assets/search-index.js"] = f"window.SOPKIT_INDEX = {payload};\n".encode()
-    return files
+    yield "search-index.json", payload.encode()
+    yield "assets/search-index.js", f"window.SOPKIT_INDEX = {payload};\n".encode()

@@ -8,7 +8,7 @@ this process for a few files.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,6 +64,12 @@ class Written(NamedTuple):
     changed: list[str]  # with `compare`: the files that differ
 
 
+def sop_files(sop_id: str) -> tuple[str, ...]:
+    """Every file a render may write for one SOP (`Worker.write`, `charts.write_images`)."""
+    return (f"{sop_id}.md", f"{sop_id}.dot", f"{sop_id}.svg", f"{sop_id}.png",
+            f"{SITE}/{sop_id}.html", f"{SITE}/{sop_id}.card.html")  # fmt: skip
+
+
 class Worker:
     """Checks files and keeps their models; writes their files."""
 
@@ -73,6 +79,24 @@ class Worker:
         self.dots: dict[int, str] = {}
         self.layouts: dict[int, str] = {}  # job -> layout key
         self.charts = Flowcharts(settings.graphviz) if settings.graphviz else None
+        self._templates: tuple[Environment, SitePages | None] | None = None
+
+    def start_over(self, graphviz: Graphviz | None) -> None:
+        """Forget the files analysed, keep the compiled templates: for the next edit under
+        `sopkit serve`, with the images of the handbook as it is now."""
+        self.settings = replace(self.settings, graphviz=graphviz)
+        self.models.clear()
+        self.dots.clear()
+        self.layouts.clear()
+        self.charts = Flowcharts(graphviz) if graphviz else None
+
+    def templates(self) -> tuple[Environment, SitePages | None]:
+        """The page templates, compiled once for all the pages this worker writes."""
+        if self._templates is None:
+            templates = self.settings.templates
+            site = SitePages(templates) if self.settings.html else None
+            self._templates = environment(templates), site
+        return self._templates
 
     def analyse(self, job_index: int, job: Job) -> Analysed:
         report = analyse(job)
@@ -103,8 +127,7 @@ class Worker:
 
     def write(self, request: WriteRequest) -> Written:
         sink = Comparison(request.folder) if request.compare else FolderSink(request.folder)
-        pages = environment(self.settings.templates)
-        site = SitePages(self.settings.templates) if self.settings.html else None
+        pages, site = self.templates()
         layouts: dict[str, str] = {}
         for job_index, sop in sorted(self.models.items()):
             if job_index in request.skip:

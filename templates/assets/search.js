@@ -3,11 +3,13 @@
 // which beats one found inside a word ("IC" finds the Incident Commander before "klic");
 // then titles before terms, roles and steps. Results are grouped per SOP, each with the
 // words around the match; "20 of 57 results" says when the list is cut.
+// The index (a few MB for a thousand SOPs) is loaded when the search box is first
+// used, not with every page: a page opens without parsing it. A <script> element,
+// not fetch(), so that the handbook searches when opened from disk (file://) too.
 (function () {
   "use strict";
   var script = document.currentScript;
   var root = (script && script.getAttribute("data-root")) || "";
-  var index = window.SOPKIT_INDEX || [];
   var input = document.getElementById("search");
   var list = document.getElementById("results");
   var words = document.body.dataset;
@@ -19,9 +21,26 @@
     return text.toLowerCase().replace(/ς/g, "σ").normalize("NFD").replace(/[\u0300-\u036f]/g, "");
   }
   var SPLIT = /[^\p{L}\p{N}]+/u;
-  var prepared = index.map(function (entry) {
-    return { entry: entry, text: entry.f, words: entry.f.split(SPLIT).filter(Boolean) };
-  });
+  var prepared = null;
+  var loading = false;
+
+  function prepare(index) {
+    prepared = index.map(function (entry) {
+      return { entry: entry, text: entry.f, words: entry.f.split(SPLIT).filter(Boolean) };
+    });
+  }
+
+  // The index, loaded once; then the latest query is shown. A page whose own template
+  // still loads search-index.js itself has it already.
+  function load() {
+    if (prepared || loading) { return; }
+    if (window.SOPKIT_INDEX) { prepare(window.SOPKIT_INDEX); return; }
+    loading = true;
+    var element = document.createElement("script");
+    element.src = root + "assets/search-index.js";
+    element.onload = function () { prepare(window.SOPKIT_INDEX || []); show(input.value); };
+    document.body.appendChild(element);
+  }
 
   // 3: a whole word, 2: the start of a word, 1: inside a word, 0: absent.
   function quality(item, word) {
@@ -53,7 +72,7 @@
   function show(query) {
     var terms = fold(query).split(SPLIT).filter(Boolean);
     while (list.firstChild) { list.removeChild(list.firstChild); }
-    if (!terms.length) { list.hidden = true; return; }
+    if (!terms.length || !prepared) { list.hidden = true; return; }
     var found = [];
     prepared.forEach(function (item, order) {
       var weakest = 3;
@@ -102,7 +121,8 @@
     list.hidden = found.length === 0;
   }
 
-  input.addEventListener("input", function () { show(input.value); });
+  input.addEventListener("focus", load);
+  input.addEventListener("input", function () { load(); show(input.value); });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter") {
       var first = list.querySelector("ol a");

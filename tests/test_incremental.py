@@ -1,0 +1,207 @@
+"""A handbook kept up to date edit by edit (`sopkit serve`), on real files with the real
+`dot`: after every edit the folder holds exactly what `sopkit render` would write, which
+`render --check` (a whole render, compared file by file) is the judge of."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sopkit.config import load_config
+from sopkit.render.chartstyle import ChartStyle
+from sopkit.render.handbook import RenderOptions, render
+from sopkit.render.incremental import LiveHandbook, Update
+from sopkit.rules import RULES
+from sopkit.serve import Builds, site_pages
+from tests.conftest import SOPS, RunCli, WriteFile
+from tests.test_living import TEAM
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+
+TODAY = date(2026, 12, 3)
+
+
+@pytest.fixture
+def library(workdir: Path, write: WriteFile, cli: RunCli) -> Path:
+    """The example SOPs (calls between them, three languages), a Greek translation of
+    CS-ESC-002 and a team file: every kind of page that shows another SOP."""
+    shutil.copytree(SOPS, workdir / "sops")
+    write("sopkit.toml", 'languages = ["en", "el", "sl"]\n')
+    write("team.yaml", TEAM)
+    made = cli("translations", "new", "CS-ESC-002", "--language", "el")
+    assert made.exit_code == 0, made.output
+    return workdir
+
+
+def _live(folder: Path) -> LiveHandbook:
+    config = load_config(folder, known_rules=RULES)
+    options = RenderOptions(out=folder / "handbook", today=TODAY, language=config.language,
+                            html=True, chart=ChartStyle())  # fmt: skip
+    live = LiveHandbook([str(config.source)], config, options)
+    first = list(live.render())
+    assert len(first) == 1
+    assert first[0].everything
+    assert not first[0].refused
+    return live
+
+
+def _up_to_date(live: LiveHandbook) -> None:
+    """`render --check`: a whole render compared with the folder, file by file."""
+    options = RenderOptions(out=live.options.out, today=TODAY, language=live.options.language,
+                            html=True, check_only=True)  # fmt: skip
+    result = render(live.paths, live.config, options)
+    assert not result.refused
+    assert result.stale == []
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _title(path: Path) -> str:
+    found = re.search(r"(?m)^title: (.+)$", path.read_text(encoding="utf-8"))
+    assert found is not None
+    return found.group(1)
+
+
+def _changed(live: LiveHandbook, *paths: Path) -> Iterator[Update]:
+    return live.edit({str(path.resolve()) for path in paths})
+
+
+def test_after_every_edit_the_folder_is_what_a_render_writes(library: Path) -> None:
+    live = _live(library)
+    for number, path in enumerate(sorted((library / "sops").rglob("*.yaml"))):
+        sop_id = re.search(r"(?m)^id: (\S+)", path.read_text(encoding="utf-8"))
+        assert sop_id is not None
+        _edit(path, f"title: {_title(path)}", f"title: Edited {number} <b>&")
+        updates = list(_changed(live, path))
+        pages, *overviews = updates
+        assert not pages.everything
+        assert not pages.refused
+        assert f"site/{sop_id.group(1)}.html" in pages.written
+        assert "index.md" in overviews[-1].written  # the index lists every title
+        assert all(not update.written for update in overviews[:-1])  # progress only
+        page = (library / "handbook" / "site" / f"{sop_id.group(1)}.html").read_text("utf-8")
+        assert f"Edited {number} &lt;b&gt;&amp;" in page
+        _up_to_date(live)
+
+
+def test_a_title_is_rewritten_on_the_pages_that_show_it_and_nowhere_else(
+    library: Path,
+) -> None:
+    live = _live(library)
+    refund = library / "sops" / "exypiretisi" / "epistrofi.el.yaml"  # CS-COMP-003 calls it
+    _edit(refund, f"title: {_title(refund)}", "title: Νέος τίτλος επιστροφής")
+    pages = next(_changed(live, refund))
+    assert set(pages.written) == {
+        "CS-REFUND-005.md", "site/CS-REFUND-005.html", "site/CS-REFUND-005.card.html",
+        "CS-COMP-003.md", "site/CS-COMP-003.html",  # "follow CS-REFUND-005" names it
+    }  # fmt: skip
+    caller = (library / "handbook" / "site" / "CS-COMP-003.html").read_text(encoding="utf-8")
+    assert "Νέος τίτλος επιστροφής" in caller
+
+
+def test_a_detail_changes_only_its_own_page(library: Path) -> None:
+    live = _live(library)
+    triage = library / "sops" / "support" / "triage.en.yaml"
+    text = triage.read_text(encoding="utf-8")
+    step = re.search(r"(?m)^    step: (.+)$", text)
+    assert step is not None
+    _edit(triage, f"step: {step.group(1)}", "step: Read the ticket twice")
+    pages = next(_changed(live, triage))
+    assert {name for name in pages.written if name.startswith("site/")} == {
+        "site/CS-TRIAGE-001.html", "site/CS-TRIAGE-001.card.html",
+    }  # fmt: skip
+    assert "CS-TRIAGE-001.dot" in pages.written
+    assert "CS-TRIAGE-001.svg" in pages.written  # the new text is in the chart: laid out
+    for _ in _changed(live):  # nothing else changed: the rest of the update is done
+        pass
+    _up_to_date(live)
+
+
+def test_errors_write_nothing_and_their_fix_writes_everything_held_back(
+    library: Path,
+) -> None:
+    live = _live(library)
+    site = library / "handbook" / "site"
+    escalation = library / "sops" / "support" / "escalation.en.yaml"
+    triage = library / "sops" / "support" / "triage.en.yaml"
+    before = (site / "CS-TRIAGE-001.html").read_bytes()
+    _edit(triage, f"title: {_title(triage)}", "title: Triage, edited while broken")
+    _edit(escalation, "id: CS-ESC-002", "id: CS-ESC-002\nowner_typo: x")
+    refused = list(_changed(live, triage, escalation))
+    assert [update.refused for update in refused] == [True]
+    assert refused[0].check is not None
+    assert refused[0].check.errors
+    assert (site / "CS-TRIAGE-001.html").read_bytes() == before  # the last good handbook
+    _edit(escalation, "id: CS-ESC-002\nowner_typo: x", "id: CS-ESC-002")
+    fixed = list(_changed(live, escalation))
+    assert not fixed[0].refused
+    assert "site/CS-TRIAGE-001.html" in fixed[0].written  # held back by the error
+    assert "Triage, edited while broken" in (site / "CS-TRIAGE-001.html").read_text("utf-8")
+    _up_to_date(live)
+
+
+def test_an_update_stopped_after_the_pages_is_finished_by_the_next_edit(
+    library: Path,
+) -> None:
+    live = _live(library)
+    call = library / "sops" / "podpora" / "klic.sl.yaml"
+    _edit(call, f"title: {_title(call)}", "title: Sprejem klica")
+    updates = _changed(live, call)
+    next(updates)  # the SOP's pages; then a newer edit comes, and the rest is dropped
+    updates.close()
+    assert "Sprejem klica" not in (library / "handbook" / "index.md").read_text("utf-8")
+    password = library / "sops" / "podpora" / "geslo.sl.yaml"
+    _edit(password, f"title: {_title(password)}", "title: Novo geslo")
+    list(_changed(live, password))
+    index = (library / "handbook" / "index.md").read_text(encoding="utf-8")
+    assert "Sprejem klica" in index
+    assert "Novo geslo" in index
+    _up_to_date(live)
+
+
+def test_what_an_edit_cannot_do_alone_renders_everything(library: Path, write: WriteFile) -> None:
+    live = _live(library)
+    tickets = library / "sops" / "helpdesk" / "tickets.en.yaml"  # no other SOP names it
+    _edit(tickets, "id: HD-TICKET-007", "id: HD-TICKET-009")  # files are named by the id
+    renamed = list(_changed(live, tickets))
+    assert [update.everything for update in renamed] == [True]
+    assert "site/HD-TICKET-009.html" in renamed[0].written
+    assert not (library / "handbook" / "site" / "HD-TICKET-007.html").exists()
+    _up_to_date(live)
+
+    added = write("sops/support/new.en.yaml", (SOPS / "support" / "triage.en.yaml").read_text(
+        encoding="utf-8").replace("id: CS-TRIAGE-001", "id: CS-NEW-010"))  # fmt: skip
+    assert [update.everything for update in _changed(live, added)] == [True]
+    _up_to_date(live)
+
+    write("team.yaml", TEAM.replace("Ana Novak", "Ana Kovač"))  # not a SOP, but read
+    _edit(added, "id: CS-NEW-010", "id: CS-NEW-010\n# a comment")
+    assert [update.everything for update in _changed(live, added)] == [True]
+    assert "Ana Kovač" in (library / "handbook" / "site" / "CS-NEW-010.html").read_text("utf-8")
+    _up_to_date(live)
+
+
+def test_the_browser_hears_which_pages_changed() -> None:
+    written = ("CS-1.md", "site/CS-1.html", "site/roles/agent.html", "site/assets/search-index.js")
+    assert site_pages(written) == ["CS-1.html", "roles/agent.html", "assets/search-index.js"]
+    assert site_pages(("site/assets/style.css", "site/CS-1.html")) is None  # every page uses it
+    builds = Builds()
+    builds.done(["a.html"])
+    builds.done(["b.html", "a.html"])
+    assert builds.pages_since(0, 2) == ["a.html", "b.html"]
+    assert builds.pages_since(1, 2) == ["a.html", "b.html"]
+    builds.done(None)
+    assert builds.pages_since(1, 3) is None
+    for _ in range(100):
+        builds.done(["c.html"])
+    assert builds.pages_since(1, builds.generation) is None  # too long ago to tell
+    assert builds.pages_since(builds.generation - 2, builds.generation) == ["c.html"]
