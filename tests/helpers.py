@@ -109,3 +109,20 @@ def chromium() -> Iterator[Browser]:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield instance
         instance.close()
+
+
+# A team file: people, their e-mail and handles, and the roles they hold.
+TEAM = """\
+people:
+  - name: Ana Novak
+    email: ana.novak@example.com
+    handle: anovak
+    roles: [agent]
+  - name: Nikos Alexiou
+    email: nikos.alexiou@example.com
+    roles: [lead, agent]
+  - name: Support Operations Lead
+    email: support-ops@example.com
+    handle: acme/support-ops
+    roles: [specialist]
+"""

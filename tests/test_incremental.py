@@ -19,7 +19,7 @@ from sopkit.render.incremental import LiveHandbook, Update
 from sopkit.rules import RULES
 from sopkit.serve import Builds, site_pages
 from tests.conftest import SOPS, RunCli, WriteFile
-from tests.test_living import TEAM
+from tests.helpers import TEAM
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 

@@ -13,24 +13,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import SOPS, RunCli, WriteFile
+from tests.helpers import TEAM
 
 GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com",
        "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"]  # fmt: skip
-
-TEAM = """\
-people:
-  - name: Ana Novak
-    email: ana.novak@example.com
-    handle: anovak
-    roles: [agent]
-  - name: Nikos Alexiou
-    email: nikos.alexiou@example.com
-    roles: [lead, agent]
-  - name: Support Operations Lead
-    email: support-ops@example.com
-    handle: acme/support-ops
-    roles: [specialist]
-"""
 
 
 def git(folder: Path, *arguments: str) -> str:

@@ -116,9 +116,7 @@ def test_search_a_greek_word_and_follow_the_result(page: Page, server: str) -> N
     assert page.locator("#results a").count() >= 1
 
 
-def test_the_search_index_loads_only_when_the_search_box_is_used(
-    page: Page, server: str
-) -> None:
+def test_the_search_index_loads_only_when_the_search_box_is_used(page: Page, server: str) -> None:
     """A page opens without the index (megabytes for a large handbook); the first use of
     the search box loads it and shows what was typed meanwhile."""
     asked: list[str] = []
