@@ -7,6 +7,7 @@ Accents do not change the order (Greek `ά` sorts with `α`, final `ς` with
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _OWN_LETTERS = {
@@ -25,7 +26,14 @@ def sort_key(text: str, language: str | None = None) -> tuple[str, str]:
     return base, text
 
 
+# The marks search.js removes (`[\u0300-\u036f]`): a search index folds tens of thousands
+# of texts, and one substitution costs a fifth of a loop over the characters.
+_ACCENTS = re.compile("[\u0300-\u036f]+")
+
+
 def fold(text: str) -> str:
     """Accent- and case-blind text for search (`Παράπονο` -> `παραπονο`), as the
     handbook's search.js folds it."""
-    return sort_key(text)[0]
+    if text.isascii():
+        return text.casefold()
+    return _ACCENTS.sub("", unicodedata.normalize("NFD", text.casefold().replace("ς", "σ")))

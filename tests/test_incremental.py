@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import date
 from pathlib import Path
 
@@ -71,7 +71,7 @@ def _title(path: Path) -> str:
     return found.group(1)
 
 
-def _changed(live: LiveHandbook, *paths: Path) -> Iterator[Update]:
+def _changed(live: LiveHandbook, *paths: Path) -> Generator[Update, None, None]:
     return live.edit({str(path.resolve()) for path in paths})
 
 
@@ -205,3 +205,24 @@ def test_the_browser_hears_which_pages_changed() -> None:
         builds.done(["c.html"])
     assert builds.pages_since(1, builds.generation) is None  # too long ago to tell
     assert builds.pages_since(builds.generation - 2, builds.generation) == ["c.html"]
+
+
+def test_an_edited_source_makes_its_translation_outdated_at_once(
+    library: Path, cli: RunCli
+) -> None:
+    greek = library / "sops" / "support" / "escalation.el.yaml"
+    acknowledged = cli("translations", "ack", str(greek.relative_to(library)))
+    assert acknowledged.exit_code == 0, acknowledged.output
+    live = _live(library)
+    source = library / "sops" / "support" / "escalation.en.yaml"
+    step = re.search(r"(?m)^    step: (.+)$", source.read_text(encoding="utf-8"))
+    assert step is not None
+    _edit(source, f"step: {step.group(1)}", "step: A new first step")
+    pages = next(_changed(live, source))
+    assert pages.check is not None
+    outdated = [p for p in pages.check.problems if p.rule == "translation-outdated"]
+    assert [p.path.endswith("escalation.el.yaml") for p in outdated] == [True]
+    assert "site/CS-ESC-002-el.html" in pages.written  # its banner: older than its source
+    for _ in _changed(live):
+        pass
+    _up_to_date(live)

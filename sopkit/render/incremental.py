@@ -16,7 +16,7 @@ file that is not one of the handbook's SOPs, or the first render.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Generator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -65,7 +65,7 @@ class LiveHandbook:
         """After a failure part-way: the next edit renders everything."""
         self.kept = None
 
-    def render(self) -> Iterator[Update]:
+    def render(self) -> Generator[Update, None, None]:
         """Render everything (only what differs is moved into place)."""
         before = self.kept.files if self.kept is not None else None
         self.kept = None  # until this render has written a handbook, no edit can build on one
@@ -74,6 +74,9 @@ class LiveHandbook:
             yield Update(result.check, (), refused=result.refused, everything=True, result=result)
             return
         kept = result.kept
+        # The bytes read for the render go: every later read is of the file as it is then
+        # (a translation's source, read again for its hash, may have been edited since).
+        kept.work = kept.work._replace(jobs=[job._replace(data=None) for job in kept.work.jobs])
         repo = _repo_of(_by_id(kept.digests), kept.options)
         self.kept, self.repo, self._inputs = kept, repo, self._other_inputs()
         self.failed, self.missing_dot = set(result.failed_layouts), result.missing_dot
@@ -81,7 +84,7 @@ class LiveHandbook:
         changed = tuple(sorted(kept.files)) if before is None else _differing(kept.files, before)
         yield Update(result.check, changed, everything=True, result=result)
 
-    def edit(self, changed: Collection[str]) -> Iterator[Update]:
+    def edit(self, changed: Collection[str]) -> Generator[Update, None, None]:
         """Bring the handbook up to date after these files changed (real paths of SOP files,
         changed, added or removed): first the pages of the SOPs concerned, then the pages
         about all SOPs. The caller may stop between the two (a newer edit came): the next
@@ -97,7 +100,7 @@ class LiveHandbook:
         reports = list(kept.reports)
         analysed: dict[int, Analysed] = {}
         for job in sorted(edited):
-            analysed[job] = worker.analyse(job, kept.work.jobs[job]._replace(data=None))
+            analysed[job] = worker.analyse(job, kept.work.jobs[job])
             reports[job] = analysed[job].report
         check = checker.conclude(kept.work, reports, self.config, kept.check_options)
         kept.reports = reports
@@ -117,7 +120,7 @@ class LiveHandbook:
         concerned = [job for job, digest in digests.items() if job not in analysed
                      and views(digest, repo) != views(kept.digests[job], old)]  # fmt: skip
         for job in concerned:  # their pages show something of an edited SOP: read them again
-            analysed[job] = worker.analyse(job, kept.work.jobs[job]._replace(data=None, rules=()))
+            analysed[job] = worker.analyse(job, kept.work.jobs[job]._replace(rules=()))
         kept.digests, self.repo, self.pending = digests, repo, set()
         self.overviews_due = True
         written = self._write_pages(worker, analysed, repo)
@@ -200,7 +203,7 @@ class LiveHandbook:
         kept.layouts.update(written.layouts)
         return changed
 
-    def _write_overviews(self) -> Iterator[Update]:
+    def _write_overviews(self) -> Generator[Update, None, None]:
         """The pages about all SOPs, one at a time (an update that wrote nothing after
         each: a newer edit may stop it there), then the files whose content changed and
         the manifest."""

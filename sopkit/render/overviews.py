@@ -129,6 +129,13 @@ class RolePage:
     unread_ids: dict[str, list[str]] = field(default_factory=dict)
     """Person -> the ids of those SOPs, for pages that make their own links (HTML)."""
 
+    def lines_by_procedure(self, step: Md) -> list[tuple[RoleDuty, Md]]:
+        """`by_procedure` with each SOP's duties as the Markdown list of the role's page,
+        made here: a role can have tens of thousands of rows, too many for a template
+        loop (`step`: the word for a step)."""
+        return [(first, Md("".join(f"- {step} {duty.step}: {duty.text}\n" for duty in duties)))
+                for first, duties in self.by_procedure]  # fmt: skip
+
     @property
     def by_procedure(self) -> list[tuple[RoleDuty, list[RoleDuty]]]:
         """The duties grouped by SOP: (its first duty, all its duties), in page order."""

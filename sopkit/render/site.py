@@ -19,14 +19,14 @@ from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from sopkit.collation import fold
 from sopkit.labels import labels_for
 from sopkit.model import Sop
 from sopkit.render import htmltext, sitepage
 from sopkit.render.context import Digest, Handbook, SopPage, term_anchor
-from sopkit.render.overviews import RolePage
+from sopkit.render.overviews import RoleDuty, RolePage
 from sopkit.templating import render_template, template_loader
 
 # sop.md.j2 marks its flowchart image with this comment. A SOP cannot write it: every
@@ -131,6 +131,19 @@ def card_html(env: Environment, sop: Sop, repo: Handbook) -> bytes:
     return _page_html(env, page, labels, sop=sop, lines=card_lines(sop, labels))
 
 
+def _role_rows(role: RolePage, step: str, root: str) -> list[tuple[RoleDuty, Markup]]:
+    """A role page's list items per SOP, escaped here: a role can have tens of thousands
+    of rows, too many for a template loop with an escape per value."""
+    word = escape(step)
+    groups = []
+    for first, duties in role.by_procedure:
+        page = f"{root}{escape(first.sop_id)}.html#step-"
+        rows = "".join(f'<li>{word} <a href="{page}{duty.number}">{duty.number}</a>: '
+                       f"{escape(duty.plain)}</li>\n" for duty in duties)  # fmt: skip
+        groups.append((first, Markup(rows)))
+    return groups
+
+
 def search_index(
     sops: Sequence[Digest], role_files: Mapping[str, str], folded: dict[str, str] | None = None
 ) -> list[dict[str, str]]:
@@ -196,7 +209,9 @@ def site_overviews(
     for role in roles.values():  # sopkit's own tables: straight to HTML, escaped by Jinja
         file = role.file.removesuffix(".md") + ".html"
         page = Page(file, "role.html.j2", role.plain_title, repo.language, "")
-        yield file, _page_html(env, page, labels, role=role, titles=repo.titles)
+        rows = _role_rows(role, labels["step"], "../" * file.count("/"))
+        yield file, _page_html(env, page, labels, role=role, titles=repo.titles,
+                               rows_by_procedure=rows)  # fmt: skip
     for name in sorted(pages):
         if not name.endswith(".md") or name in roles:
             continue
