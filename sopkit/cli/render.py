@@ -182,6 +182,7 @@ def serve(
     from sopkit.discovery import shown
     from sopkit.formats import Style, text_report
     from sopkit.render.chartstyle import ChartStyle
+    from sopkit.render.graphviz_run import INSTALL_HINT
     from sopkit.render.handbook import RenderOptions
     from sopkit.render.incremental import LiveHandbook, Update
     from sopkit.rules import RULES
@@ -211,6 +212,11 @@ def serve(
             _stderr(f"rebuilt {shown(out)}")
         elif update.check is not None:
             _stderr(f"updated {len(update.written)} file(s) in {shown(out)}")
+        if update.result is not None:
+            if update.result.missing_dot:
+                _stderr(f"warning: {INSTALL_HINT}")
+            for sop_id in update.result.failed_layouts:
+                _stderr(f"error: Graphviz could not lay out the flowchart of {sop_id}")
 
     def steps(updates: Iterator[Update]) -> Iterator[list[str] | None]:
         """Each step's pages, for open pages to reload; errors are told, never raised."""

@@ -56,7 +56,6 @@ class LiveHandbook:
         self.failed: set[str] = set()  # SOP ids whose flowchart `dot` could not lay out
         self.missing_dot = False
         self.pending: set[int] = set()  # jobs edited while errors kept their pages unwritten
-        self.overviews_due = False
         self.folded: dict[str, str] = {}  # the search index's folded texts, by text
         self._worker: Worker | None = None
         self._inputs: list[tuple[str, int, int]] = []  # `_other_inputs` at the render
@@ -80,7 +79,7 @@ class LiveHandbook:
         repo = _repo_of(_by_id(kept.digests), kept.options)
         self.kept, self.repo, self._inputs = kept, repo, self._other_inputs()
         self.failed, self.missing_dot = set(result.failed_layouts), result.missing_dot
-        self.pending, self.overviews_due = set(), False
+        self.pending = set()
         changed = tuple(sorted(kept.files)) if before is None else _differing(kept.files, before)
         yield Update(result.check, changed, everything=True, result=result)
 
@@ -122,7 +121,6 @@ class LiveHandbook:
         for job in concerned:  # their pages show something of an edited SOP: read them again
             analysed[job] = worker.analyse(job, kept.work.jobs[job]._replace(rules=()))
         kept.digests, self.repo, self.pending = digests, repo, set()
-        self.overviews_due = True
         written = self._write_pages(worker, analysed, repo)
         yield Update(check, written)
         yield from self._write_overviews()
@@ -245,7 +243,6 @@ class LiveHandbook:
             staging.close()
         kept.files = everything
         kept.layouts = {name: key for name, key in kept.layouts.items() if name in everything}
-        self.overviews_due = False
         yield Update(None, changed + tuple(sorted(before.keys() - new.keys())))
 
     def worker(self, kept: Rendered) -> Worker:
