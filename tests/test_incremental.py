@@ -226,3 +226,18 @@ def test_an_edited_source_makes_its_translation_outdated_at_once(
     for _ in _changed(live):
         pass
     _up_to_date(live)
+
+
+def test_without_graphviz_an_edit_still_writes_its_pages(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(library / "no-graphviz-here"))
+    live = _live(library)
+    call = library / "sops" / "podpora" / "klic.sl.yaml"
+    _edit(call, f"title: {_title(call)}", "title: Sprejem klica brez slik")
+    pages, *_ = _changed(live, call)
+    assert "site/CS-CALL-004.html" in pages.written
+    assert "CS-CALL-004.dot" not in pages.written  # the graph did not change
+    assert not any(name.endswith(".svg") for name in pages.written)
+    assert "Sprejem klica brez slik" in (library / "handbook" / "CS-CALL-004.md").read_text("utf-8")
+    _up_to_date(live)
