@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Generator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def library(workdir: Path, write: WriteFile, cli: RunCli) -> Path:
 def _live(folder: Path) -> LiveHandbook:
     config = load_config(folder, known_rules=RULES)
     options = RenderOptions(out=folder / "handbook", today=TODAY, language=config.language,
-                            html=True, chart=ChartStyle())  # fmt: skip
+                            html=True, chart=ChartStyle(), templates=config.templates)  # fmt: skip
     live = LiveHandbook([str(config.source)], config, options)
     first = list(live.render())
     assert len(first) == 1
@@ -52,8 +53,7 @@ def _live(folder: Path) -> LiveHandbook:
 
 def _up_to_date(live: LiveHandbook) -> None:
     """`render --check`: a whole render compared with the folder, file by file."""
-    options = RenderOptions(out=live.options.out, today=TODAY, language=live.options.language,
-                            html=True, check_only=True)  # fmt: skip
+    options = replace(live.options, keep=False, check_only=True)
     result = render(live.paths, live.config, options)
     assert not result.refused
     assert result.stale == []
@@ -240,4 +240,32 @@ def test_without_graphviz_an_edit_still_writes_its_pages(
     assert "CS-CALL-004.dot" not in pages.written  # the graph did not change
     assert not any(name.endswith(".svg") for name in pages.written)
     assert "Sprejem klica brez slik" in (library / "handbook" / "CS-CALL-004.md").read_text("utf-8")
+    _up_to_date(live)
+
+
+def test_a_team_file_or_a_template_changed_while_serving_reaches_every_later_edit(
+    library: Path, write: WriteFile
+) -> None:
+    (library / "team.yaml").unlink()
+    write("sopkit.toml", 'languages = ["en", "el", "sl"]\ntemplates = "ours"\n')
+    footer = '{% extends "sopkit/base.EXT.j2" %}{% block footer %}FOOTER-1{% endblock %}\n'
+    for kind in ("html", "md"):  # the site's and the Markdown pages' (compiled once)
+        write(f"ours/base.{kind}.j2", footer.replace("EXT", kind))
+    live = _live(library)
+    password = library / "sops" / "podpora" / "geslo.sl.yaml"
+    _edit(password, f"title: {_title(password)}", "title: Geslo")
+    assert not any(update.everything for update in _changed(live, password))
+    write("team.yaml", TEAM)
+    for kind in ("html", "md"):
+        write(f"ours/base.{kind}.j2", footer.replace("EXT", kind).replace("FOOTER-1", "FOOTER-2"))
+    call = library / "sops" / "podpora" / "klic.sl.yaml"
+    _edit(call, f"title: {_title(call)}", "title: Sprejem klica")
+    assert [update.everything for update in _changed(live, call)] == [True]
+    _edit(password, "title: Geslo", "title: Novo geslo")
+    updates = list(_changed(live, password))
+    assert not updates[0].everything  # an edit again, with the new template and team
+    page = (library / "handbook" / "site" / "CS-PWD-006.html").read_text(encoding="utf-8")
+    assert "Ana Novak" in page
+    assert "FOOTER-2" in page
+    assert "FOOTER-2" in (library / "handbook" / "CS-PWD-006.md").read_text(encoding="utf-8")
     _up_to_date(live)

@@ -80,6 +80,7 @@ class LiveHandbook:
         self.kept, self.repo, self._inputs = kept, repo, self._other_inputs()
         self.failed, self.missing_dot = set(result.failed_layouts), result.missing_dot
         self.pending = set()
+        self._worker = None  # settings and templates as this render had them
         changed = tuple(sorted(kept.files)) if before is None else _differing(kept.files, before)
         yield Update(result.check, changed, everything=True, result=result)
 
