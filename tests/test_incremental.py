@@ -269,3 +269,13 @@ def test_a_team_file_or_a_template_changed_while_serving_reaches_every_later_edi
     assert "FOOTER-2" in page
     assert "FOOTER-2" in (library / "handbook" / "CS-PWD-006.md").read_text(encoding="utf-8")
     _up_to_date(live)
+
+
+def test_serving_a_handbook_that_is_current_tells_no_page_to_reload(library: Path) -> None:
+    first = _live(library)
+    assert first.kept is not None
+    assert "site/index.html" in first.kept.files
+    again = LiveHandbook(first.paths, first.config, first.options)
+    updates = list(again.render())
+    assert [update.written for update in updates] == [()]  # the same bytes as before
+    assert again.kept is not None  # and ready for edits

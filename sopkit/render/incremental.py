@@ -66,7 +66,9 @@ class LiveHandbook:
 
     def render(self) -> Generator[Update, None, None]:
         """Render everything (only what differs is moved into place)."""
-        before = self.kept.files if self.kept is not None else None
+        # What the files hold before: as this process wrote them, else as the manifest says
+        kept = self.kept
+        before = kept.files if kept is not None else output.read_manifest(self.options.out)
         self.kept = None  # until this render has written a handbook, no edit can build on one
         result = handbook.render(self.paths, self.config, self.options)
         if result.refused or result.kept is None:
@@ -81,7 +83,7 @@ class LiveHandbook:
         self.failed, self.missing_dot = set(result.failed_layouts), result.missing_dot
         self.pending = set()
         self._worker = None  # settings and templates as this render had them
-        changed = tuple(sorted(kept.files)) if before is None else _differing(kept.files, before)
+        changed = _differing(kept.files, before or {})
         yield Update(result.check, changed, everything=True, result=result)
 
     def edit(self, changed: Collection[str]) -> Generator[Update, None, None]:
