@@ -40,15 +40,42 @@ def md_text(text: str) -> Md:
     return Md(_INLINE_SPECIAL.sub(r"\\\1", escaped))
 
 
+BRACKETS_KEPT = 1_000
+"""More `[` than this in one text and they are all shown as brackets, no link made:
+Python-Markdown looks for each one's link to the end of its paragraph, which took
+0.9 s for a text of 3,000 (and a page has a text in several places)."""
+
+
+def _tame(text: str) -> str:
+    if text.count("[") <= BRACKETS_KEPT:
+        return text
+    return re.sub(r"(?<!\\)\[", r"\\[", text)
+
+
 def md_block(text: str) -> Md:
     """A user's Markdown (purpose, details, terms): formatting kept, raw HTML shown as text."""
-    return Md(str(text).strip().replace("<", "&lt;"))
+    return Md(_tame(str(text).strip().replace("<", "&lt;")))
 
 
 def md_cell(text: str) -> Md:
     """A user's Markdown squeezed into one table cell: one line, pipes escaped."""
-    one_line = " ".join(str(text).split()).replace("<", "&lt;")
+    one_line = _tame(" ".join(str(text).split()).replace("<", "&lt;"))
     return Md(re.sub(r"(?<!\\)\|", r"\\|", one_line))
+
+
+_BLOCK_START = re.compile(r"(?:[-+*>#]|\d{1,9}[.)])(?=\s|$)")
+
+
+def md_line(text: str) -> Md:
+    """A user's Markdown shown as one line of its own (the purpose's first sentence in
+    the index): formatting kept, but a leading `- `, `> `, `# ` or `1. ` is text, never
+    a list, quote or heading (`- - - - …` was a list nested thousands deep)."""
+    cell = md_cell(text)
+    marker = _BLOCK_START.match(cell)
+    if marker is None:
+        return cell
+    end = marker.end()  # `1.` -> `1\.`: a backslash escapes punctuation only
+    return Md(f"{cell[: end - 1]}\\{cell[end - 1 :]}")
 
 
 def slug(text: str) -> str:

@@ -20,7 +20,9 @@ from sopkit.datafiles import load_data_file, where
 from sopkit.errors import SopkitError
 from sopkit.values import did_you_mean
 
-_EMAIL = re.compile(r"[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+")
+# Tried only where a run of address characters starts: from every place inside a long
+# run, the search took time in the square of its length.
+_EMAIL = re.compile(r"(?<![^\s<>@])[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+")
 _HANDLE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]+)?")
 _FIELDS = ("name", "email", "handle", "roles")
 

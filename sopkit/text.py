@@ -83,6 +83,16 @@ def locate(word: str, at: Loc, lines: list[str]) -> Loc:
     return at
 
 
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters: a longer text is cut at a word where it can be, and
+    ends in "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
 @functools.cache
 def _line_pattern(width: int) -> re.Pattern[str]:
     """The longest run of at most `width` characters that ends before a space or at the end."""

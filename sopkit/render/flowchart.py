@@ -15,7 +15,7 @@ import graphviz
 from sopkit.escape import mermaid_text
 from sopkit.model import KIND_NAMES, Decision, End, Node, Sop, Step, duration_of
 from sopkit.render.chartstyle import ChartStyle, font_stack
-from sopkit.text import wrap
+from sopkit.text import clip, wrap
 
 WRAP = 28
 AUTO_LR_MAX_NODES = 6
@@ -28,8 +28,14 @@ END_MARKER = {
 }  # fmt: skip
 
 
+LABEL_CHARS = 240
+"""A longer text is cut in the chart (its page has it whole): a node of a dozen lines
+reads as a wall, and `dot` refuses a quoted string over 16 KB (a syntax error)."""
+TOOLTIP_CHARS = 1_000
+
+
 def _label(text: str, extra: str | None = None) -> str:
-    text = " ".join(text.split())
+    text = clip(" ".join(text.split()), LABEL_CHARS)
     lines = wrap(text, WRAP) or [""]
     if extra:
         lines.append(extra)
@@ -121,7 +127,7 @@ def _node_line(node: Node, style: ChartStyle) -> str:
     # The step's number, as the numbered procedure below the chart says it.
     text = f"{node.index + 1}. {node.text}"
     label = quote_escaped(_label(text, f"({duration.text})" if duration else None))
-    tooltip = quote_escaped(graphviz.escape(node.id or node.text))
+    tooltip = quote_escaped(graphviz.escape(clip(node.id or node.text, TOOLTIP_CHARS)))
     if isinstance(node, Step) and node.sop is not None:
         href = _quote(f"{graphviz.escape(node.sop.id)}{style.link_suffix}")
         attrs = _attributes_after_label("call", True).format(href, tooltip)
@@ -201,7 +207,7 @@ def _lane(
     holds one cluster, and wrappers are numbered.
     """
     colour = LANE_COLOURS[number % len(LANE_COLOURS)]
-    tooltip = quote_escaped(graphviz.escape(role_names.get(role, role)))
+    tooltip = quote_escaped(graphviz.escape(clip(role_names.get(role, role), TOOLTIP_CHARS)))
     attrs = _LANE_ATTRS.format(colour, quote_escaped(_label(role)), tooltip)
     return [
         f'\tsubgraph "%lane{number}" {{\n\t\tsubgraph cluster_{number} {{\n\t\t\t{attrs}\n',
@@ -254,7 +260,7 @@ def to_mermaid(sop: Sop, style: ChartStyle) -> str:
     lines.append('  start((" "))')
     for node in sop.nodes:
         duration = duration_of(node)
-        text = mermaid_text(f"{node.index + 1}. {node.text}") + (
+        text = mermaid_text(f"{node.index + 1}. {clip(node.text, LABEL_CHARS)}") + (
             f"<br>({mermaid_text(duration.text)})" if duration else ""
         )
         if isinstance(node, Decision):
@@ -272,7 +278,8 @@ def to_mermaid(sop: Sop, style: ChartStyle) -> str:
             if edge.target is None:
                 continue
             if edge.label is not None:
-                lines.append(f'  n{edge.source} -->|"{mermaid_text(edge.label)}"| n{edge.target}')
+                label = mermaid_text(clip(edge.label, LABEL_CHARS))
+                lines.append(f'  n{edge.source} -->|"{label}"| n{edge.target}')
             else:
                 lines.append(f"  n{edge.source} --> n{edge.target}")
     for index in sorted(sop.flow.terminals):

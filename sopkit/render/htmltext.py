@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import re
 import xml.etree.ElementTree as etree
+from html import unescape
 
 import markdown
 import nh3
 from markdown.extensions.toc import slugify_unicode
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 TAGS = nh3.ALLOWED_TAGS | {"a"}
 ATTRIBUTES = {
@@ -63,10 +64,21 @@ def convert(text: str) -> str:
     """A SOP's Markdown as safe HTML, its links to other pages pointing at the site's."""
     if _plain(text):
         return f"<p>{text}</p>"
+    html = converted(text)
+    return html_links(clean(external_images_as_links(html)))
+
+
+def converted(text: str) -> str:
+    """Python-Markdown's HTML of a text, not yet sanitised; a text nested deeper than the
+    converter can follow (a list in a list, thousands deep: it recurses for each level)
+    is shown as its source instead, as data."""
     engine = converter()
     engine.reset()
-    html: str = engine.convert(text)
-    return html_links(clean(external_images_as_links(html)))
+    try:
+        return str(engine.convert(text))
+    except RecursionError:
+        engine.reset()
+        return f"<pre>{escape(unescape(text))}</pre>"
 
 
 def inline(text: str) -> Markup:

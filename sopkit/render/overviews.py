@@ -13,7 +13,7 @@ from datetime import date
 from typing import NamedTuple
 
 from sopkit.collation import sort_key
-from sopkit.escape import Md, md_block, md_cell, md_text, slug
+from sopkit.escape import Md, md_block, md_line, md_text, slug
 from sopkit.labels import labels_for
 from sopkit.render.context import Digest, Handbook, page_link, term_anchor
 from sopkit.render.durations import spoken
@@ -65,7 +65,7 @@ def _entry(sop: Digest, labels: Mapping[str, str], repo: Handbook) -> IndexEntry
             review += f" ⚠ *{md_text(labels['overdue'])}*"
         details.append(review)
     return IndexEntry(
-        page_link(sop.id, repo.titles), sop.id, md_cell(sop.lede), Md(" · ".join(details))
+        page_link(sop.id, repo.titles), sop.id, md_line(sop.lede), Md(" · ".join(details))
     )
 
 

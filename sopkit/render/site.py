@@ -65,12 +65,10 @@ _STEP_ANCHOR = re.compile(r'<li>(\s*(?:<p>)?)<a id="(step-\d+)"></a>')
 
 def _convert(markdown_text: str) -> tuple[str, str]:
     """A whole Markdown page (a user's own sop.md.j2, the index, the glossary) as HTML."""
-    converter = htmltext.converter()
-    converter.reset()
     marked = _MARKED.sub(r"\2\n{: .\1 }\n", markdown_text, count=2)
-    body = converter.convert(_FIGURE_IMAGE.sub(htmltext.FIGURE_SLOT, marked, count=1))
+    body = htmltext.converted(_FIGURE_IMAGE.sub(htmltext.FIGURE_SLOT, marked, count=1))
     body = htmltext.external_images_as_links(body)
-    toc = str(getattr(converter, "toc", ""))
+    toc = str(getattr(htmltext.converter(), "toc", ""))
     clean = _STEP_ANCHOR.sub(r'<li id="\2">\1', htmltext.clean(body))
     return htmltext.html_links(clean), htmltext.clean(toc)
 

@@ -1,0 +1,112 @@
+"""Texts that once made a render take minutes, crash, or lose its flowchart: an owner of
+thousands of spaces (a pattern tried every way of sharing them), thousands of `[`
+(Python-Markdown's link search), a list nested thousands deep (the converter recursed
+once a level), a label over Graphviz's 16 KB string limit. Each is rendered for real; a
+regression shows as a test that does not end, a traceback or a missing chart."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sopkit.escape import BRACKETS_KEPT, md_block, md_line
+from sopkit.render import htmltext
+from sopkit.render.flowchart import LABEL_CHARS
+from sopkit.render.summary import name_and_mail, owner_link
+from sopkit.team import email_in
+from sopkit.text import clip
+from tests.conftest import RunCli, WriteFile
+
+# The patterns the code above replaced, kept here as the oracle for short texts.
+OLD_OWNER = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<mail>[^<>@\s]+@[^<>\s]+)>\s*$")
+OLD_EMAIL = re.compile(r"[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+")
+OWNER_ALPHABET = "ab .@<>x\t-"
+
+
+@given(st.text(alphabet=OWNER_ALPHABET, max_size=24))
+def test_an_owner_is_taken_apart_as_the_old_pattern_did(owner: str) -> None:
+    old = OLD_OWNER.match(owner)
+    expected = None if old is None else (old.group("name"), old.group("mail"))
+    assert name_and_mail(owner) == expected
+
+
+@given(st.text(alphabet=OWNER_ALPHABET, max_size=24))
+def test_an_email_is_found_as_the_old_pattern_found_it(text: str) -> None:
+    old = OLD_EMAIL.search(text)
+    assert email_in(text) == (old.group(0) if old else None)
+
+
+def test_huge_owners_and_addresses_are_read_at_once() -> None:
+    assert owner_link(" " * 20_000 + "x*") == "x*"
+    assert (
+        owner_link("Ana " + " " * 20_000 + "<ana@example.com>") == "[Ana](mailto:ana@example.com)"
+    )
+    assert email_in("x" * 100_000) is None
+    assert email_in("x" * 100_000 + " ana@example.com") == "ana@example.com"
+
+
+def test_a_line_of_its_own_never_starts_a_block() -> None:
+    assert md_line("- first") == "\\- first"
+    assert md_line("12. steps") == "12\\. steps"
+    assert md_line("> quoted") == "\\> quoted"
+    assert md_line("#hashtag stays") == "#hashtag stays"  # not a heading without a space
+    assert md_line("Plain **bold**") == "Plain **bold**"
+
+
+def test_thousands_of_brackets_are_shown_as_brackets() -> None:
+    few = "[a](b.md) " + "[" * (BRACKETS_KEPT - 1)
+    assert md_block(few).count("\\[") == 0  # links still work below the limit
+    many = "[" * (BRACKETS_KEPT + 1) + " [a](b.md)"
+    html = htmltext.convert(md_block(many))
+    assert html.count("[") == BRACKETS_KEPT + 2
+    assert "<a" not in html
+
+
+def test_a_list_nested_thousands_deep_is_shown_as_its_text() -> None:
+    text = "- " * 2_000 + "x &lt;y&gt;"
+    html = htmltext.convert(text)
+    assert html.startswith("<pre>- - - ")
+    assert html.endswith("x &lt;y&gt;</pre>")
+
+
+def test_clip_cuts_at_a_word() -> None:
+    assert clip("short", 10) == "short"
+    assert clip("one two three four", 12) == "one two…"
+    assert clip("x" * 30, 10) == "x" * 9 + "…"
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_a_sop_of_hostile_sizes_renders_whole(cli: RunCli, write: WriteFile, workdir: Path) -> None:
+    greek = "λέξη " * 2_000  # 18 KB in UTF-8: over Graphviz's limit for a quoted string
+    nested = "- " * 2_000 + "x"
+    brackets = "[" * 3_000 + "x"
+    write("sops/hostile.yaml", f"""\
+id: HOSTILE-1
+title: Hostile sizes
+department: QA
+owner: {json.dumps(" " * 5_000 + "x*")}
+purpose: {json.dumps(nested)}
+steps:
+  - id: a
+    step: {json.dumps(greek)}
+    details: {json.dumps(brackets)}
+  - id: done
+    end: Done
+""")  # fmt: skip
+    result = cli("render", "sops", "-o", "out", "--html")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    chart = (workdir / "out" / "HOSTILE-1.svg").read_text(encoding="utf-8")
+    assert "λέξη" in chart
+    assert "…" in chart  # the label is cut; the page has the whole text
+    assert len(" ".join(greek.split())) > LABEL_CHARS
+    page = (workdir / "out" / "site" / "HOSTILE-1.html").read_text(encoding="utf-8")
+    assert greek.split()[0] in page
+    index = (workdir / "out" / "index.md").read_text(encoding="utf-8")
+    assert "\\- - - " in index  # the purpose's first "sentence", as text
