@@ -83,6 +83,7 @@ def test_after_every_edit_the_folder_is_what_a_render_writes(library: Path) -> N
         _edit(path, f"title: {_title(path)}", f"title: Edited {number} <b>&")
         updates = list(_changed(live, path))
         pages, *overviews = updates
+        assert pages.edited == (sop_id.group(1),)
         assert not pages.everything
         assert not pages.refused
         assert f"site/{sop_id.group(1)}.html" in pages.written

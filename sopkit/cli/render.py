@@ -210,8 +210,8 @@ def serve(
             _stderr("not rebuilt: fix the errors above; still serving the last good handbook")
         elif update.everything:
             _stderr(f"rebuilt {shown(out)}")
-        elif update.check is not None:
-            _stderr(f"updated {len(update.written)} file(s) in {shown(out)}")
+        elif update.edited:
+            _stderr(f"updated {', '.join(update.edited)}: {len(update.written)} file(s) changed")
         if update.result is not None:
             if update.result.missing_dot:
                 _stderr(f"warning: {INSTALL_HINT}")

@@ -41,6 +41,7 @@ class Update(NamedTuple):
     refused: bool = False  # errors: nothing was written
     everything: bool = False  # the whole handbook was rendered
     result: RenderResult | None = None  # of the whole render, when there was one
+    edited: tuple[str, ...] = ()  # the ids of the SOPs edited, when their pages were written
 
 
 class LiveHandbook:
@@ -125,7 +126,7 @@ class LiveHandbook:
             analysed[job] = worker.analyse(job, kept.work.jobs[job]._replace(rules=()))
         kept.digests, self.repo, self.pending = digests, repo, set()
         written = self._write_pages(worker, analysed, repo)
-        yield Update(check, written)
+        yield Update(check, written, edited=tuple(sorted(digests[job].id for job in edited)))
         yield from self._write_overviews()
 
     def _other_inputs(self) -> list[tuple[str, int, int]]:
