@@ -110,3 +110,24 @@ steps:
     assert greek.split()[0] in page
     index = (workdir / "out" / "index.md").read_text(encoding="utf-8")
     assert "\\- - - " in index  # the purpose's first "sentence", as text
+
+
+def test_a_message_quotes_a_long_bpmn_name_cut(cli: RunCli, write: WriteFile) -> None:
+    name = "Handle the request " * 500
+    write("long.bpmn", f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <process id="P" name="{name}">
+    <startEvent id="s"/>
+    <task id="t" name="{name}"/>
+    <endEvent id="e"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+    <sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
+  </process>
+</definitions>
+""")  # fmt: skip
+    Path("sops").mkdir()
+    result = cli("import", "bpmn", "long.bpmn", "-o", "sops")
+    assert result.exit_code == 0, result.output
+    warning = next(line for line in result.stderr.splitlines() if "placeholder" in line)
+    assert "'Handle the request Handle the request" in warning
+    assert len(warning) < 200

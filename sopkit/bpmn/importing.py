@@ -207,7 +207,7 @@ def _sop_text(
                    "this procedure exists and whom it serves.")  # fmt: skip
         placeholder = "has no documentation: its purpose is a placeholder"
         notes.append(
-            Approximation(process.line, f"process '{process.name or process.id}' {placeholder}")
+            Approximation(process.line, f"process '{mapping.named(process)}' {placeholder}")
         )
     sop["purpose"] = _block(purpose)
     if mapping.DURATION.fullmatch(process.extra.get("sla", "")):

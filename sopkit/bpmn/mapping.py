@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sopkit.bpmn.diagram import GATEWAYS, SUB_PROCESSES, Flow, Node, Process
+from sopkit.text import clip
 
 SOP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 DURATION = re.compile(r"(?:\d+[smhdw])+")
@@ -22,6 +23,11 @@ SPLITTING = frozenset({"exclusiveGateway", "eventBasedGateway"})
 PARALLEL = frozenset({"parallelGateway", "inclusiveGateway", "complexGateway"})
 WORDS = {"parallelGateway": "parallel", "inclusiveGateway": "inclusive",
          "complexGateway": "complex", "eventBasedGateway": "event-based"}  # fmt: skip
+
+
+def named(element: Node | Process) -> str:
+    """An element as a message quotes it: its name (cut when long), else its id."""
+    return clip(" ".join((element.name or element.id).split()), 60)
 
 
 @dataclass
@@ -116,7 +122,7 @@ class _Converter:
         return [f for f in self.flows if f.target == node_id]
 
     def described(self, node: Node) -> str:
-        return f"{_spaced(node.kind)} '{node.name or node.id}'"
+        return f"{_spaced(node.kind)} '{named(node)}'"
 
     # Where a flow leads: past gateways that only pass it on, and past start events.
     def lead(self, target: str, seen: frozenset[str] = frozenset()) -> str | None:
@@ -167,9 +173,7 @@ class _Converter:
                 )
             self.flows = [f for f in self.flows if f.source != node.id or f is flows[0]]
             done = "its branches are done one after another, in any order"
-            self.warn(
-                node.line, f"{word} gateway '{node.name or node.id}' became a sequence: {done}"
-            )
+            self.warn(node.line, f"{word} gateway '{named(node)}' became a sequence: {done}")
 
     def _ends_in_turn(self, targets: list[str]) -> bool:
         """Branches that never meet, each to its own ends: each branch's ends lead on to the
@@ -235,7 +239,7 @@ class _Converter:
             sop_id = self.sub_id(node)
             self.subs.append((node, sop_id))
             self.related.append(sop_id)
-            self.warn(node.line, f"event sub-process '{node.name or node.id}' became the SOP "
+            self.warn(node.line, f"event sub-process '{named(node)}' became the SOP "
                                  f"{sop_id}, listed under `related`")  # fmt: skip
             return
         if node.kind in GATEWAYS:
@@ -244,11 +248,9 @@ class _Converter:
                 return  # only merges: it disappears
             if node.kind in PARALLEL:  # no join to sequence up to: a choice, reported
                 became = "no join: it became a decision between its branches"
-                self.warn(
-                    node.line, f"{WORDS[node.kind]} gateway '{node.name or node.id}' has {became}"
-                )
+                self.warn(node.line, f"{WORDS[node.kind]} gateway '{named(node)}' has {became}")
             elif node.kind == "eventBasedGateway":
-                self.warn(node.line, f"event-based gateway '{node.name or node.id}' became a "
+                self.warn(node.line, f"event-based gateway '{named(node)}' became a "
                                      "decision on which event happened")  # fmt: skip
             question = text or ("Which happened first?" if node.kind == "eventBasedGateway"
                                 else "Which way?")  # fmt: skip
@@ -270,7 +272,7 @@ class _Converter:
             own = node.extra.get("sop", "")  # sopkit wrote the file: the SOP it calls
             step.sop = self.calls(node.called or "") or (own if SOP_ID.fullmatch(own) else None)
             if step.sop is None:
-                self.warn(node.line, f"call activity '{node.name or node.id}' calls "
+                self.warn(node.line, f"call activity '{named(node)}' calls "
                                      f"'{node.called or '?'}', which is not among the files "
                                      "given: it became a plain step")  # fmt: skip
         elif node.kind in SUB_PROCESSES and node.sub is not None and node.sub.nodes:
@@ -314,7 +316,7 @@ class _Converter:
                 made.kind = "step"
                 made.next = made.branches[0][1] if made.branches else None
                 made.branches = []
-                self.warn(node.line, f"gateway '{node.name or node.id}' leads one way only: it "
+                self.warn(node.line, f"gateway '{named(node)}' leads one way only: it "
                                      "became a step")  # fmt: skip
             return
         if made.kind == "end":
