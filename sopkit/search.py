@@ -17,6 +17,7 @@ from sopkit.collation import fold
 from sopkit.model import Sop
 
 _WORDS = re.compile(r"[\W_]+")
+QUERY_WORDS = 16  # the words of a query that count: its first, each once
 _KIND_RANK = {"title": 3, "term": 2, "role": 1, "step": 0}
 
 
@@ -109,7 +110,9 @@ class SearchIndex:
         them all, SOPs that have each word in some entry (`together` False). `language`
         (`el`, `sl-SI`) keeps the SOPs written in it (a SOP without `language` is in the
         handbook's)."""
-        words = [w for w in _WORDS.split(fold(query)) if w]
+        # Each word is looked for inside every word of the handbook: a query of thousands
+        # of words (an agent pasting a ticket) would take seconds, and say no more.
+        words = list(dict.fromkeys(w for w in _WORDS.split(fold(query)) if w))[:QUERY_WORDS]
         if not words:
             return []
         wanted = (language or "").split("-")[0].lower()

@@ -13,7 +13,7 @@ from sopkit.agents.models import without_positions
 from sopkit.agents.runs import AgentError, Runs
 from sopkit.lookup import library, load_sop
 from sopkit.model import content_of
-from sopkit.search import SearchIndex
+from sopkit.search import QUERY_WORDS, SearchIndex
 from tests.conftest import SOPS
 
 
@@ -96,6 +96,11 @@ def test_search_ranks_whole_words_before_starts_before_insides() -> None:
     greek = index.search("διαχειριση")  # no accents typed
     assert greek[0].sop_id == "CS-COMP-003"
     assert greek[0].matches[0].kind == "title"
+    pasted = "summary " + " ".join(f"word{n}" for n in range(50_000))  # a whole ticket
+    assert index.search(pasted) == index.search(
+        "summary " + " ".join(f"word{n}" for n in range(QUERY_WORDS - 1))
+    )  # its first words count, each once
+    assert index.search("summary " * 1_000) == whole
 
 
 def test_a_model_without_positions_says_the_same(tmp_path: Path) -> None:
