@@ -73,6 +73,7 @@ def test_a_list_nested_thousands_deep_is_shown_as_its_text() -> None:
     html = htmltext.convert(text)
     assert html.startswith("<pre>- - - ")
     assert html.endswith("x &lt;y&gt;</pre>")
+    assert htmltext.convert("a **bold** *move*") == "<p>a <strong>bold</strong> <em>move</em></p>"
 
 
 def test_clip_cuts_at_a_word() -> None:
@@ -131,3 +132,36 @@ def test_a_message_quotes_a_long_bpmn_name_cut(cli: RunCli, write: WriteFile) ->
     warning = next(line for line in result.stderr.splitlines() if "placeholder" in line)
     assert "'Handle the request Handle the request" in warning
     assert len(warning) < 200
+
+
+def test_a_text_of_hundreds_of_thousands_of_characters_renders_as_text(
+    cli: RunCli, write: WriteFile, workdir: Path
+) -> None:
+    """Python-Markdown rebuilds the rest of a paragraph for each emphasis it finds: a
+    paragraph of 400,000 characters took 10 s, one of 7 MB hours."""
+    dense = ("Customers wait *a* [x] " * 30_000).strip()
+    assert len(dense) > htmltext.FORMATTED_CHARS
+    write("sops/dense.yaml", f"""\
+id: DENSE-1
+title: Dense
+department: QA
+owner: O <o@example.com>
+purpose: {json.dumps(dense)}
+terms:
+  Wait: {json.dumps(dense)}
+steps:
+  - id: a
+    step: Wait
+    details: {json.dumps(dense)}
+  - id: done
+    end: Done
+""")  # fmt: skip
+    result = cli("render", "sops", "-o", "out", "--html")
+    assert result.exit_code == 0, result.output
+    page = (workdir / "out" / "site" / "DENSE-1.html").read_text(encoding="utf-8")
+    assert "Customers wait *a* [x] Customers" in page  # as written, Markdown not applied
+    assert "<em>a</em>" not in page
+    glossary = (workdir / "out" / "glossary.md").read_text(encoding="utf-8")
+    assert len(glossary) < 10_000  # the definition cut; the SOP's page has it whole
+    index = (workdir / "out" / "index.md").read_text(encoding="utf-8")
+    assert len(index) < 5_000

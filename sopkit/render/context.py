@@ -19,6 +19,7 @@ from sopkit.model import KIND_NAMES, Decision, End, Kpi, Sop, Step, duration_of
 from sopkit.render.durations import compact
 from sopkit.render.living import Living, language_name
 from sopkit.render.summary import Summary, first_sentence, summary
+from sopkit.text import clip
 from sopkit.translation import translation_hash
 
 _new_tuple = tuple.__new__  # for the many small tuples of a handbook: no Python constructor
@@ -100,6 +101,9 @@ class SopPage:
     """Who holds each role of `roles`, in its order; empty without a team file."""
 
 
+LEDE_CHARS = 300  # of the purpose's first sentence, in the index: a line, not a page
+
+
 class NodeDigest(NamedTuple):
     number: int  # the step's number on the page: its place in the list, from 1
     text: str
@@ -144,7 +148,7 @@ def digest_of(sop: Sop, content: bool = False) -> Digest:
         tuple((t.name, t.definition) for t in sop.terms),
         tuple((r.id, r.description) for r in sop.roles),
         tuple(_new_tuple(NodeDigest, (n.index + 1, n.text, n.role)) for n in sop.nodes),
-        first_sentence(sop.purpose),
+        clip(first_sentence(sop.purpose), LEDE_CHARS),
         longest or 0,
         tuple(dict.fromkeys(ref.id for ref in sop.calls)),
         sop.path,

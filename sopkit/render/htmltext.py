@@ -56,6 +56,23 @@ def converter() -> markdown.Markdown:
     )
 
 
+FORMATTED_CHARS = 100_000
+"""A longer text is shown on the site as plain paragraphs, its Markdown not applied:
+Python-Markdown rebuilds the rest of a paragraph for each emphasis, link or escape it
+finds, which took 10 s for a paragraph of 400,000 characters (and hours for 7 MB)."""
+
+
+def unformatted(text: str) -> str:
+    """A text as paragraphs of plain, escaped text (`&lt;` and `\\[`, as `escape.md_block`
+    writes them, as what they say)."""
+    paragraphs = (_as_written(part.strip()) for part in text.split("\n\n"))
+    return "\n".join(f"<p>{escape(part)}</p>" for part in paragraphs if part)
+
+
+def _as_written(text: str) -> str:
+    return unescape(text.replace("\\[", "["))
+
+
 def _plain(text: str) -> bool:
     return _PLAIN.fullmatch(text) is not None
 
@@ -64,6 +81,8 @@ def convert(text: str) -> str:
     """A SOP's Markdown as safe HTML, its links to other pages pointing at the site's."""
     if _plain(text):
         return f"<p>{text}</p>"
+    if len(text) > FORMATTED_CHARS:
+        return unformatted(text)
     html = converted(text)
     return html_links(clean(external_images_as_links(html)))
 
@@ -77,7 +96,7 @@ def converted(text: str) -> str:
     try:
         return str(engine.convert(text))
     except RecursionError:
-        engine.reset()
+        converter.cache_clear()  # its state is half-way through the text: never reuse it
         return f"<pre>{escape(unescape(text))}</pre>"
 
 
@@ -87,6 +106,8 @@ def inline(text: str) -> Markup:
     treats a table cell: the text goes straight to its inline processing."""
     if _plain(text):
         return Markup(text)
+    if len(text) > FORMATTED_CHARS:
+        return Markup(escape(_as_written(" ".join(text.split()))))
     engine = converter()
     engine.reset()
     root = etree.Element("div")

@@ -19,6 +19,7 @@ from sopkit.render.context import Digest, Handbook, page_link, term_anchor
 from sopkit.render.durations import spoken
 from sopkit.render.living import Living
 from sopkit.render.summary import owner_link
+from sopkit.text import clip
 
 _new_tuple = tuple.__new__  # for the many rows of a large handbook: no Python constructor
 
@@ -82,6 +83,9 @@ class GlossaryEntry:
         return len(self.definitions) > 1
 
 
+DEFINITION_CHARS = 2_000  # in the glossary; the SOP's page has a longer one whole
+
+
 def glossary_entries(sops: Sequence[Digest], repo: Handbook) -> list[GlossaryEntry]:
     """Every term of every SOP, once (one anchor each); its differing definitions below it."""
     by_term: dict[str, dict[str, list[Digest]]] = {}
@@ -90,7 +94,7 @@ def glossary_entries(sops: Sequence[Digest], repo: Handbook) -> list[GlossaryEnt
         for name, text in sop.terms:
             key = name.casefold()
             spelling.setdefault(key, name)
-            definition = " ".join(text.split())
+            definition = clip(" ".join(text.split()), DEFINITION_CHARS)
             by_term.setdefault(key, {}).setdefault(definition, []).append(sop)
     entries = []
     for key in sorted(by_term, key=lambda k: sort_key(spelling[k], repo.language)):

@@ -65,6 +65,8 @@ _STEP_ANCHOR = re.compile(r'<li>(\s*(?:<p>)?)<a id="(step-\d+)"></a>')
 
 def _convert(markdown_text: str) -> tuple[str, str]:
     """A whole Markdown page (a user's own sop.md.j2, the index, the glossary) as HTML."""
+    if max(map(len, markdown_text.split("\n\n")), default=0) > htmltext.FORMATTED_CHARS:
+        return htmltext.unformatted(markdown_text), ""
     marked = _MARKED.sub(r"\2\n{: .\1 }\n", markdown_text, count=2)
     body = htmltext.converted(_FIGURE_IMAGE.sub(htmltext.FIGURE_SLOT, marked, count=1))
     body = htmltext.external_images_as_links(body)
