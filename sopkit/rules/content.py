@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from sopkit.model import Sop
 from sopkit.problems import FILE_START, Severity
 from sopkit.rules.registry import Report, SopContext, sop_rule
-from sopkit.text import WORD, acronym_of, locate, whole_word
+from sopkit.text import WORD, WordsSeen, acronym_of, locate, whole_word
 from sopkit.values import format_seconds
 
 
@@ -78,7 +78,10 @@ def unused_terms(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     if not sop.terms:
         return
     pieces = ctx.pieces(sop)
+    seen = WordsSeen(pieces)
     for term in sop.terms:
+        if seen.used(term.name):
+            continue
         # One search over all the text but the term's own definition; NUL between the
         # pieces keeps a phrase from matching across two of them.
         text = "\0".join(piece.text for piece in pieces if piece.definition_of != term.name)
