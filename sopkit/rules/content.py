@@ -59,6 +59,9 @@ def undefined_acronyms(sop: Sop, ctx: SopContext) -> Iterator[Report]:
             )
 
 
+MANY_TERMS = 8
+
+
 @sop_rule("unused-term", Severity.WARNING)
 def unused_terms(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     """A term is defined in `terms` but used nowhere in the SOP's text.
@@ -78,9 +81,10 @@ def unused_terms(sop: Sop, ctx: SopContext) -> Iterator[Report]:
     if not sop.terms:
         return
     pieces = ctx.pieces(sop)
-    seen = WordsSeen(pieces)
+    # Counting the words costs about as much as a few searches: worth it for many terms.
+    seen = WordsSeen(pieces) if len(sop.terms) > MANY_TERMS else None
     for term in sop.terms:
-        if seen.used(term.name):
+        if seen is not None and seen.used(term.name):
             continue
         # One search over all the text but the term's own definition; NUL between the
         # pieces keeps a phrase from matching across two of them.
