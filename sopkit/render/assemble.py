@@ -179,7 +179,8 @@ def _publish(
             changed = sink.changed.union(*(part.changed for part in written))
             result.stale = output.stale(options.out, everything, changed)
         else:
-            staging.publish(key, everything, layouts, manifest_options(result.complete, options))
+            staging.move_in(sorted(everything))
+            staging.vouch(key, everything, layouts, manifest_options(result.complete, options))
     finally:
         # The workers first: none may still be writing when the staging folder goes.
         shards.close()

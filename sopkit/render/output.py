@@ -140,8 +140,9 @@ class FolderSink:
 
 
 class Staging:
-    """A hidden folder inside `out` that the new handbook is written into; `publish` moves
-    its files into place. Closing it unpublished removes it.
+    """A hidden folder inside `out` that the new handbook is written into; `move_in` moves
+    its files into place and `vouch` puts the manifest last. Closing it before that
+    removes it.
 
     Inside, not beside: `out` may be a mount point (a Docker volume) or a link whose
     target is elsewhere, and a rename works only within one file system. Files are
@@ -160,21 +161,6 @@ class Staging:
             self.folder = Path(tempfile.mkdtemp(prefix=prefix, dir=self.out))
         except OSError as exc:
             raise SopkitError(f"cannot write the handbook to {out}: {exc.strerror}") from None
-
-    def publish(
-        self,
-        key: str,
-        digests: Mapping[str, str],
-        layouts: Mapping[str, str],
-        options: Mapping[str, object],
-    ) -> None:
-        """Move the staged handbook, whose files have these digests, into `out`.
-
-        `layouts` names, for each flowchart image, what it was laid out from, so that a
-        later render can take the image instead of laying the graph out again.
-        """
-        self.move_in(sorted(digests))
-        self.vouch(key, digests, layouts, options)
 
     def move_in(self, names: Iterable[str]) -> None:
         """Move these staged files into place, each with an atomic rename."""
@@ -204,8 +190,12 @@ class Staging:
         layouts: Mapping[str, str],
         options: Mapping[str, object],
     ) -> None:
-        """Once every file in `digests` is in place: remove what the previous manifest
-        listed and this one does not, then put the new manifest in place."""
+        """Once every file in `digests` is in place (`move_in`): remove what the previous
+        manifest listed and this one does not, then put the new manifest in place.
+
+        `layouts` names, for each flowchart image, what it was laid out from, so that a
+        later render can take the image instead of laying the graph out again.
+        """
         previous = read_manifest(self.out) or {}
         try:
             (self.folder / MANIFEST).write_bytes(_manifest_bytes(digests, key, layouts, options))
