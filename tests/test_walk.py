@@ -113,6 +113,19 @@ def test_q_and_ctrl_c_say_different_things() -> None:
         assert "Ctrl-C" in labels["walk_interrupted"]
 
 
+def test_input_that_ends_before_the_walk_says_so() -> None:
+    """Piped answers that run out are not a Ctrl-C."""
+    from typer.testing import CliRunner
+
+    from sopkit.cli import app
+
+    walked = CliRunner().invoke(app, ["walk", "CS-ESC-001", "--source", str(EXAMPLES)],
+                                input="\n")  # fmt: skip
+    assert walked.exit_code == 130
+    assert "The input ended before the walk did. Nothing was changed." in walked.stdout
+    assert "Ctrl-C" not in walked.stdout
+
+
 def test_walk_and_paths_agree_on_the_time_of_a_path(cli: RunCli) -> None:
     listed = cli("paths", "CS-COMP-002", "--source", str(EXAMPLES), "--format", "json")
     paths = json.loads(listed.stdout)["paths"]

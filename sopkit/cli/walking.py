@@ -122,9 +122,9 @@ def run_walk(
                 caller = state.frame.sop
                 words = labels_for(caller.language or sop.language)
                 out(f"{words['walk_returns']}: {caller.title} (← {before.id})")
-    except (KeyboardInterrupt, EOFError):
+    except (KeyboardInterrupt, EOFError) as stopped:
         out("")
-        out(labels["walk_interrupted"])
+        out(labels["walk_input_ended" if isinstance(stopped, EOFError) else "walk_interrupted"])
         return 130
     if pending:
         sys.stderr.write(
