@@ -280,3 +280,21 @@ def test_serving_a_handbook_that_is_current_tells_no_page_to_reload(library: Pat
     updates = list(again.render())
     assert [update.written for update in updates] == [()]  # the same bytes as before
     assert again.kept is not None  # and ready for edits
+
+
+def test_a_handbook_written_by_somebody_else_meanwhile_is_rendered_whole(
+    library: Path, cli: RunCli
+) -> None:
+    live = _live(library)
+    shutil.rmtree(library / "handbook")  # deleted while serving
+    call = library / "sops" / "podpora" / "klic.sl.yaml"
+    _edit(call, f"title: {_title(call)}", "title: Sprejem klica")
+    assert [update.everything for update in _changed(live, call)] == [True]
+    assert (library / "handbook" / "site" / "index.html").is_file()
+    _up_to_date(live)
+    rendered = cli("render", "sops", "-o", "handbook", "--html", "--today", TODAY.isoformat(),
+                   "--flowchart", "mermaid")  # fmt: skip
+    assert rendered.exit_code == 0, rendered.output  # another writer, other options
+    _edit(call, "title: Sprejem klica", "title: Sprejem klica znova")
+    assert [update.everything for update in _changed(live, call)] == [True]
+    _up_to_date(live)

@@ -11,11 +11,14 @@ the manifest, which vouches that the folder holds what `sopkit render` would wri
 
 What an edit alone cannot bring up to date renders everything, as `sopkit render`
 does: a SOP file added or removed, an id changed, ids shared by several files, a
-file that is not one of the handbook's SOPs, or the first render.
+file that is not one of the handbook's SOPs, a changed template, team or
+acknowledgements file, a handbook somebody else wrote or deleted meanwhile, or the
+first render.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Generator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -60,6 +63,7 @@ class LiveHandbook:
         self.folded: dict[str, str] = {}  # the search index's folded texts, by text
         self._worker: Worker | None = None
         self._inputs: list[tuple[str, int, int]] = []  # `_other_inputs` at the render
+        self._stamp: tuple[int, int] | None = None  # the manifest as this process wrote it
 
     def forget(self) -> None:
         """After a failure part-way: the next edit renders everything."""
@@ -84,6 +88,7 @@ class LiveHandbook:
         self.failed, self.missing_dot = set(result.failed_layouts), result.missing_dot
         self.pending = set()
         self._worker = None  # settings and templates as this render had them
+        self._stamp = self._manifest_stamp()
         changed = _differing(kept.files, before or {})
         yield Update(result.check, changed, everything=True, result=result)
 
@@ -94,7 +99,12 @@ class LiveHandbook:
         `edit` writes what is left."""
         kept = self.kept
         edited = self._jobs_of(changed) if kept is not None else None
-        if kept is None or edited is None or self._other_inputs() != self._inputs:
+        if (
+            kept is None
+            or edited is None
+            or self._other_inputs() != self._inputs
+            or self._manifest_stamp() != self._stamp
+        ):
             yield from self.render()
             return
         edited |= self.pending
@@ -146,6 +156,16 @@ class LiveHandbook:
                 continue
             found.append((str(path), info.st_size, info.st_mtime_ns))
         return found
+
+    def _manifest_stamp(self) -> tuple[int, int] | None:
+        """The manifest's size and time: another change means somebody else wrote the
+        folder (a `sopkit render`, a deleted handbook), and what this process knows of
+        it no longer holds."""
+        try:
+            info = os.stat(self.options.out / output.MANIFEST)
+        except OSError:
+            return None
+        return info.st_size, info.st_mtime_ns
 
     def _jobs_of(self, changed: Collection[str]) -> set[int] | None:
         """The jobs of these files, or None when an edit cannot stand alone."""
@@ -247,6 +267,7 @@ class LiveHandbook:
             staging.close()
         kept.files = everything
         kept.layouts = {name: key for name, key in kept.layouts.items() if name in everything}
+        self._stamp = self._manifest_stamp()
         yield Update(None, changed + tuple(sorted(before.keys() - new.keys())))
 
     def worker(self, kept: Rendered) -> Worker:
