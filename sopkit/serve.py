@@ -77,9 +77,10 @@ class Builds:
             self.changed.notify_all()
 
 
-def site_pages(written: Iterable[str], site: str = "site") -> list[str] | None:
-    """The site's pages among files written (relative to the output folder), as the
-    browser names them; None when a style sheet or script changed, which every page uses."""
+def site_pages(written: Iterable[str], site: str) -> list[str] | None:
+    """The site's pages among files written (relative to the output folder, the site in
+    its folder `site`), as the browser names them; None when a style sheet or script
+    changed, which every page uses."""
     pages = []
     for name in written:
         folder, _, page = name.partition("/")

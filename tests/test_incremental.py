@@ -193,8 +193,10 @@ def test_what_an_edit_cannot_do_alone_renders_everything(library: Path, write: W
 
 def test_the_browser_hears_which_pages_changed() -> None:
     written = ("CS-1.md", "site/CS-1.html", "site/roles/agent.html", "site/assets/search-index.js")
-    assert site_pages(written) == ["CS-1.html", "roles/agent.html", "assets/search-index.js"]
-    assert site_pages(("site/assets/style.css", "site/CS-1.html")) is None  # every page uses it
+    pages = site_pages(written, "site")
+    assert pages == ["CS-1.html", "roles/agent.html", "assets/search-index.js"]
+    styled = ("site/assets/style.css", "site/CS-1.html")
+    assert site_pages(styled, "site") is None  # every page uses the style sheet
     builds = Builds()
     builds.done(["a.html"])
     builds.done(["b.html", "a.html"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,8 +24,11 @@ from sopkit.cli.common import (
     parse_today,
     use_color,
 )
-from sopkit.config import DIRECTIONS, FLOWCHARTS
+from sopkit.config import DIRECTIONS, FLOWCHARTS, Config
 from sopkit.errors import SopkitError
+
+if TYPE_CHECKING:
+    from sopkit.render.options import RenderOptions
 
 
 @app.command(rich_help_panel="Handbook")
@@ -103,28 +107,16 @@ def render(
     from sopkit.config import load_config
     from sopkit.discovery import shown
     from sopkit.formats import Style, text_report
-    from sopkit.render.chartstyle import ChartStyle
     from sopkit.render.graphviz_run import INSTALL_HINT
-    from sopkit.render.handbook import RenderOptions
     from sopkit.render.handbook import render as run_render
     from sopkit.rules import RULES
 
     config = load_config(known_rules=RULES)
     out = output or config.output
     where = shown(out)
-    options = RenderOptions(
-        out=out,
-        today=parse_today(today) or config.today or date.today(),
-        language=config.language,
-        flowchart=flowchart or config.flowchart,
-        chart=ChartStyle(
-            font=font or config.font,
-            direction=direction or config.direction,
-        ),
-        png=png or config.png,
-        html=html or config.html,
+    options = replace(
+        _options(config, out, parse_today(today), flowchart, font, direction, png, html),
         check_only=check_only,
-        templates=config.templates,
         ignore=parse_rule_list(ignore, "--ignore") or frozenset(),
     )
     progress = _progress_printer() if interactive(quiet) else None
@@ -181,27 +173,17 @@ def serve(
     from sopkit.config import load_config
     from sopkit.discovery import shown
     from sopkit.formats import Style, text_report
-    from sopkit.render.chartstyle import ChartStyle
     from sopkit.render.graphviz_run import INSTALL_HINT
-    from sopkit.render.handbook import RenderOptions
     from sopkit.render.incremental import LiveHandbook, Update
+    from sopkit.render.output import SITE
     from sopkit.rules import RULES
     from sopkit.serve import serve as run_server
     from sopkit.serve import site_pages
 
     config = load_config(known_rules=RULES)
     out = output or config.output
-    options = RenderOptions(
-        out=out,
-        today=config.today or date.today(),
-        language=config.language,
-        flowchart=config.flowchart,
-        chart=ChartStyle(font=config.font, direction=config.direction),
-        png=config.png,
-        html=True,
-        templates=config.templates,
-    )
-    live = LiveHandbook(default_paths(paths, config.source), config, options)
+    live = LiveHandbook(default_paths(paths, config.source), config,
+                        _options(config, out, html=True))  # fmt: skip
 
     def tell(update: Update) -> None:
         if update.check is not None and update.check.problems:
@@ -225,7 +207,7 @@ def serve(
                 tell(update)
                 if update.refused:
                     return
-                yield site_pages(update.written)
+                yield site_pages(update.written, SITE)
         except SopkitError as exc:
             live.forget()
             _stderr(f"error: {exc.message}; still serving the last good handbook")
@@ -235,19 +217,46 @@ def serve(
 
     for _ in steps(live.render()):
         pass
-    if not (out / "site" / "index.html").is_file():
+    if not (out / SITE / "index.html").is_file():
         raise SopkitError("nothing to serve: the handbook could not be rendered")
     stop = threading.Event()
 
     def ready(url: str) -> None:
-        _stderr(f"serving {shown(out / 'site')} at {url} (Ctrl-C to stop)")
+        _stderr(f"serving {shown(out / SITE)} at {url} (Ctrl-C to stop)")
 
     try:
-        run_server(out / "site", host, port, live.paths,
+        run_server(out / SITE, host, port, live.paths,
                    lambda changed: steps(live.edit(changed)), stop, ready)  # fmt: skip
     except KeyboardInterrupt:
         stop.set()
         _stderr("stopped")
+
+
+def _options(
+    config: Config,
+    out: Path,
+    today: date | None = None,
+    flowchart: str | None = None,
+    font: str | None = None,
+    direction: str | None = None,
+    png: bool = False,
+    html: bool = False,
+) -> RenderOptions:
+    """What to render with: the config's options, with the command line's over them
+    (`render` and `serve` alike, so that each finds the other's handbook current)."""
+    from sopkit.render.chartstyle import ChartStyle
+    from sopkit.render.options import RenderOptions
+
+    return RenderOptions(
+        out=out,
+        today=today or config.today or date.today(),
+        language=config.language,
+        flowchart=flowchart or config.flowchart,
+        chart=ChartStyle(font=font or config.font, direction=direction or config.direction),
+        png=png or config.png,
+        html=html or config.html,
+        templates=config.templates,
+    )
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:

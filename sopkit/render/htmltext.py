@@ -97,7 +97,7 @@ def converted(text: str) -> str:
         return str(engine.convert(text))
     except RecursionError:
         converter.cache_clear()  # its state is half-way through the text: never reuse it
-        return f"<pre>{escape(unescape(text))}</pre>"
+        return f"<pre>{escape(_as_written(text))}</pre>"
 
 
 def inline(text: str) -> Markup:

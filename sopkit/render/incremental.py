@@ -233,18 +233,19 @@ class LiveHandbook:
         assert kept is not None
         assert repo is not None
         digests = _by_id(kept.digests)
-        worker_env, _ = self.worker(kept).templates()
+        pages_env, site_pages = self.worker(kept).templates()
         roles = overviews.role_pages(digests, repo)
         files: dict[str, bytes] = {}
-        for name, data in markdown_overviews(digests, repo, worker_env, roles):
+        for name, data in markdown_overviews(digests, repo, pages_env, roles):
             files[name] = data
             yield Update(None, ())
         options = kept.options  # with the team and acknowledgements files the render found
         if options.html:
             from sopkit.render.site import site_overviews
 
+            site_env = site_pages.env if site_pages is not None else None
             for name, data in site_overviews(digests, files, roles, repo, options.templates,
-                                             self.folded):  # fmt: skip
+                                             self.folded, site_env):  # fmt: skip
                 files[f"{output.SITE}/{name}"] = data
                 yield Update(None, ())
         ours = {name for digest in digests for name in sop_files(digest.id)}

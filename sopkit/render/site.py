@@ -168,14 +168,12 @@ def search_index(
             role_page = role_files.get(role_id, "").removesuffix(".md") + ".html"
             entries.append({"t": f"{role_id}: {description}", "y": "role", "u": role_page,
                             **group})  # fmt: skip
-    before = folded.copy() if folded is not None else {}
+    known = folded or {}
+    for entry in entries:
+        entry["f"] = known.get(entry["t"]) or fold(entry["t"])
     if folded is not None:
         folded.clear()
-    for entry in entries:
-        text = entry["t"]
-        entry["f"] = before.get(text) or fold(text)
-        if folded is not None:
-            folded[text] = entry["f"]
+        folded.update((entry["t"], entry["f"]) for entry in entries)
     return entries
 
 
@@ -201,9 +199,11 @@ def site_overviews(
     repo: Handbook,
     user_templates: Path | None = None,
     folded: dict[str, str] | None = None,
+    env: Environment | None = None,
 ) -> Iterator[tuple[str, bytes]]:
-    """`handbook_html`'s files one at a time (`folded`: see `search_index`)."""
-    env = environment(user_templates)
+    """`handbook_html`'s files one at a time (`folded`: see `search_index`; `env`: the
+    site's templates, compiled already)."""
+    env = env or environment(user_templates)
     labels = labels_for(repo.language)
     roles = {role.file: role for role in role_pages}
     for role in roles.values():  # sopkit's own tables: straight to HTML, escaped by Jinja
