@@ -156,6 +156,32 @@ def test_import_is_deterministic_and_never_overwrites(cli: RunCli, workdir: Path
     assert not (workdir / "one" / "C.7.0.yaml").exists()  # nothing written
 
 
+def test_a_process_with_nowhere_to_start_starts_at_its_first_element(
+    cli: RunCli, workdir: Path
+) -> None:
+    """Every element has a way in and there is no start event: the mapping once raised here
+    (found by mutating the reference models)."""
+    (workdir / "loop.bpmn").write_text(
+        '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">\n'
+        '<process id="loop" name="Ring">\n'
+        '<task id="a" name="Answer the phone"/><task id="b" name="Call back"/>\n'
+        '<sequenceFlow id="f1" sourceRef="a" targetRef="b"/>\n'
+        '<sequenceFlow id="f2" sourceRef="b" targetRef="a"/>\n'
+        "</process></definitions>\n",
+        encoding="utf-8",
+    )
+    result = cli("import", "bpmn", "loop.bpmn", "-o", ".")
+    assert result.exit_code == 0, result.output
+    assert ("loop.bpmn:2: warning: process 'Ring' has no start event and every element has a "
+            "way in: it starts at 'Answer the phone'") in result.output  # fmt: skip
+    sop = _load(workdir / "loop.yaml")
+    assert [node["id"] for node in sop["steps"]] == ["answer-the-phone", "call-back"]
+    assert sop["steps"][1]["next"] == "answer-the-phone"
+    checked = cli("check", "loop.yaml")  # the loop is the SOP's to fix, and check says so
+    assert checked.exit_code == 1
+    assert "no-exit" in checked.output
+
+
 HOSTILE = {
     "laughs.bpmn": b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
                    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">]>\n<lolz>&lol2;</lolz>',

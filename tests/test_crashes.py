@@ -190,3 +190,31 @@ def test_sarif_uris_are_percent_encoded(project: Path) -> None:
     (result,) = json.loads(done.stdout)["runs"][0]["results"]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "sops/my%20sops/a%20%231%20100%25.yaml"
+
+
+# -- a bug of sopkit's ------------------------------------------------------------------
+
+_FAULTY = (
+    "import sys, sopkit.cli as cli\n"
+    "def broken(*args, **kwargs):\n"
+    "    raise RuntimeError('dictionary changed size \\x1b[31m')\n"
+    "cli._load = lambda families: broken\n"
+    "sys.argv = ['sopkit', 'check']\n"
+    "cli.main()\n"
+)
+
+
+@pytest.mark.parametrize("traceback", [False, True])
+def test_a_bug_in_sopkit_is_told_in_words_and_its_traceback_on_request(
+    tmp_path: Path, traceback: bool
+) -> None:
+    env = python_env() | ({"SOPKIT_TRACEBACK": "1"} if traceback else {})
+    done = subprocess.run([sys.executable, "-c", _FAULTY], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0] == r"internal error: RuntimeError: dictionary changed size \x1b[31m"
+    assert lines[1] == "This is a bug in sopkit, not a problem in your files."
+    assert "SOPKIT_TRACEBACK=1" in lines[2]
+    assert ("Traceback (most recent call last)" in done.stderr) is traceback
+    assert "\x1b" not in done.stderr.split("Traceback")[0]

@@ -364,7 +364,13 @@ class _Converter:
         leads = [(n, t) for n in starts for t in [self.lead(n.id) if n.id in self.out
                                                    else self._first_of(n)] if t]  # fmt: skip
         if not leads:
-            return next(iter(self.out), self._done())
+            if not self.out:
+                return self._done()
+            first = next(iter(self.out))
+            where = clip(self.out[first].text, 60)
+            self.warn(self.process.line, f"process '{named(self.process)}' has no start event "
+                      f"and every element has a way in: it starts at '{where}'")  # fmt: skip
+            return first
         if len(leads) == 1:
             return leads[0][1]
         choice = SopNode("#start", "decision", "How does it start?", self.process.line)

@@ -79,6 +79,31 @@ def main() -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(int(ExitCode.PROBLEMS))
+    except Exception as error:  # a bug of sopkit's: told in words, not a traceback
+        _stderr(crash_message(error))
+        if os.environ.get(TRACEBACK_VARIABLE):
+            import traceback
+
+            traceback.print_exception(error)
+        _exit_now(int(ExitCode.USAGE))
+
+
+TRACEBACK_VARIABLE = "SOPKIT_TRACEBACK"
+
+
+def crash_message(error: BaseException) -> str:
+    """What a user is told when sopkit itself fails: that it is not their files' fault,
+    what failed, and how to see where (a traceback only on request, as ruff does)."""
+    from sopkit.formats import printable
+    from sopkit.text import clip
+
+    what = printable(clip(f"{type(error).__name__}: {error}".strip().rstrip(":"), 300))
+    return (
+        f"internal error: {what}\n"
+        "This is a bug in sopkit, not a problem in your files.\n"
+        f"Run the command again with {TRACEBACK_VARIABLE}=1 to see where it happened, "
+        "and include that when you report it."
+    )
 
 
 def _exit_now(code: str | int | None) -> NoReturn:
