@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import ipaddress
 import json
 import os
 import socket
@@ -112,11 +113,49 @@ def snapshot(paths: Sequence[str]) -> dict[str, tuple[int, int]]:
     return state
 
 
+def allowed_host(header: str | None, bound: str) -> bool:
+    """Whether a request's Host header may be answered by a server bound to `bound`.
+
+    A page on any web site can make the reader's browser ask a name of its own that
+    it has pointed at 127.0.0.1 (DNS rebinding) and read the handbook. On a loopback
+    address only an IP address, localhost or the host served are answered, as
+    webpack and Vite do; a server put on another address on purpose answers all.
+    """
+    if header is None or not _is_loopback(bound):
+        return True
+    name = header[1 : header.find("]")] if header.startswith("[") else header.rpartition(":")[0]
+    name = (name or header).rstrip(".").lower()
+    if name in ("localhost", bound.lower()) or name.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     builds: Builds
+    bound: str  # the host the server listens on
 
     def log_message(self, format: str, *args: object) -> None:
         return None
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if allowed_host(self.headers.get("Host"), self.bound):
+            return True
+        self.send_error(403, "Host not served here", "sopkit serve answers its own address "
+                        "only: open the address it printed.")  # fmt: skip
+        return False
 
     def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == RELOAD_PATH:
@@ -214,7 +253,7 @@ def serve(
     the port the system chose).
     """
     builds = Builds()
-    handler = functools.partial(type("Handler", (_Handler,), {"builds": builds}),
+    handler = functools.partial(type("Handler", (_Handler,), {"builds": builds, "bound": host}),
                                 directory=str(site))  # fmt: skip
     try:
         server = _server_class(host)((host, port), handler)

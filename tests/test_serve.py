@@ -146,6 +146,46 @@ def test_an_ipv6_host_is_served(workdir: Path) -> None:
         assert "CS-ESC-001" in served.get("index.html")
 
 
+def _status_with_host(url: str, page: str, host: str) -> int:
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    connection = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+    try:
+        connection.putrequest("GET", "/" + page, skip_host=True)
+        connection.putheader("Host", host)
+        connection.endheaders()
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_a_page_asked_for_under_another_name_is_refused(served: Served) -> None:
+    """DNS rebinding: a web site's own name pointed at 127.0.0.1 must not read the handbook."""
+    port = served.url.rsplit(":", 1)[1].rstrip("/")
+    for page in ("index.html", "CS-ESC-001.html", "assets/style.css", "__sopkit/reload"):
+        assert _status_with_host(served.url, page, f"attacker.example:{port}") == 403
+    assert _status_with_host(served.url, "index.html", f"localhost:{port}") == 200
+    assert _status_with_host(served.url, "index.html", f"127.0.0.1:{port}") == 200
+
+
+@pytest.mark.parametrize(
+    ("header", "bound", "answered"),
+    [("localhost:8000", "127.0.0.1", True), ("app.localhost:8000", "127.0.0.1", True),
+     ("[::1]:8000", "::1", True), ("10.0.0.5:8000", "127.0.0.1", True),
+     ("attacker.example", "127.0.0.1", False), ("attacker.example:80", "::1", False),
+     ("attacker.example:80", "localhost", False), (None, "127.0.0.1", True),
+     ("handbook.intranet:8000", "0.0.0.0", True), ("handbook.intranet", "192.168.1.4", True)],
+)  # fmt: skip
+def test_which_host_names_are_answered(header: str | None, bound: str, answered: bool) -> None:
+    """On loopback only addresses and localhost; a server put on another address on
+    purpose answers every name it is reached by."""
+    from sopkit.serve import allowed_host
+
+    assert allowed_host(header, bound) is answered
+
+
 def test_an_open_page_reloads_itself_after_an_edit(workdir: Path) -> None:
     """The browser is told, not polled by the reader: the edit shows without a reload."""
     from playwright.sync_api import sync_playwright
