@@ -30,6 +30,7 @@ from sopkit.rules.registry import (
     sop_rules,
 )
 from sopkit.rules.suppressions import Suppression, apply_suppressions, find_suppressions
+from sopkit.text import short_quotes
 
 
 class CheckOptions(NamedTuple):
@@ -230,9 +231,8 @@ def _problems(
         if not options.enabled(rule, config):
             continue
         severity = config.severity(rule.name, rule.severity)
-        yield Problem(
-            path, finding.loc.line, finding.loc.column, severity, rule.name, finding.message
-        )
+        message = short_quotes(finding.message)
+        yield Problem(path, finding.loc.line, finding.loc.column, severity, rule.name, message)
 
 
 def exit_code(result: CheckResult, strict: bool) -> int:

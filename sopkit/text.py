@@ -129,6 +129,19 @@ def clip(text: str, limit: int) -> str:
     return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
 
 
+QUOTED_CHARS = 80
+"""A value a problem's message quotes is cut to this when it is much longer: the message
+stays one readable line and its position points at the whole value."""
+_LONG_QUOTE = re.compile(r"'([^'\n]{200,})'")
+
+
+def short_quotes(message: str) -> str:
+    """The message with every quoted value of 200 characters or more cut to QUOTED_CHARS."""
+    if len(message) < 200:
+        return message
+    return _LONG_QUOTE.sub(lambda m: f"'{clip(m.group(1), QUOTED_CHARS)}'", message)
+
+
 @functools.cache
 def _line_pattern(width: int) -> re.Pattern[str]:
     """The longest run of at most `width` characters that ends before a space or at the end."""

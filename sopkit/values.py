@@ -23,7 +23,9 @@ _SPELLED_UNITS = {
     "d": ("d", "day", "days"),
     "w": ("w", "wk", "wks", "week", "weeks"),
 }
-_SPELLED = re.compile(r"(\d+)\s*([A-Za-z]+)")
+# Only where a number starts, and possessive: tried from every digit of a long number,
+# the pattern took minutes for a `duration:` of 100,000 digits.
+_SPELLED = re.compile(r"(?<!\d)(\d++)\s*+([A-Za-z]++)")
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from sopkit.escape import BRACKETS_KEPT, md_block, md_line
@@ -20,7 +20,7 @@ from sopkit.problems import Loc
 from sopkit.render import htmltext
 from sopkit.render.flowchart import LABEL_CHARS
 from sopkit.render.summary import name_and_mail, owner_link
-from sopkit.team import email_in
+from sopkit.team import Person, Team, email_in
 from sopkit.text import Piece, WordsSeen, clip, whole_word
 from tests.conftest import RunCli, WriteFile
 
@@ -50,6 +50,18 @@ def test_huge_owners_and_addresses_are_read_at_once() -> None:
     )
     assert email_in("x" * 100_000) is None
     assert email_in("x" * 100_000 + " ana@example.com") == "ana@example.com"
+    team = Team((Person("Ana", "ana@example.org", None, ()),), "team.yaml")
+    assert team.owner("<" * 200_000) is None  # took minutes: each `<` scanned to the end
+    assert team.owner("Ana" + " <x>" * 50_000) == team.people[0]
+
+
+@given(st.text(alphabet="Ana <>b@.", max_size=16))
+def test_an_owner_is_matched_by_name_as_before(owner: str) -> None:
+    """As the old pattern did, except in `<a<b>`, where the new one keeps `<a`."""
+    assume(not re.search(r"<[^>]*<", owner))
+    team = Team((Person("Ana", None, None, ()), Person("Ana b", None, None, ())), "team.yaml")
+    name = re.sub(r"<[^>]*>", "", owner).strip().casefold()
+    assert team.owner(owner) == next((p for p in team.people if p.name.casefold() == name), None)
 
 
 def test_a_line_of_its_own_never_starts_a_block() -> None:
@@ -204,3 +216,48 @@ def test_thousands_of_terms_are_checked_at_once(cli: RunCli, write: WriteFile) -
     assert [p["message"] for p in problems if p["rule"] == "unused-term"] == [
         "term 'Unused' is defined but not used in the text; remove it or use it"
     ]
+
+
+OLD_SPELLED = re.compile(r"(\d+)\s*([A-Za-z]+)")
+OLD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+@given(st.text(alphabet="12 hoursmin\t!", max_size=20))
+def test_a_duration_in_words_gets_the_hint_it_got(text: str) -> None:
+    """The old pattern is the oracle wherever a number is not glued to a digit before it."""
+    from sopkit.values import _SPELLED
+
+    assert _SPELLED.findall(text) == OLD_SPELLED.findall(text)
+
+
+@given(st.text(alphabet="[]()ab *", max_size=20))
+def test_a_link_reads_in_the_terminal_as_it_read(text: str) -> None:
+    """As the old pattern did, except for a bracket inside a link's text or target."""
+    from sopkit.cli.walking import _plain
+
+    for link in OLD_LINK.finditer(text):
+        assume(not re.search(r"[\[(]", link.group(0)[1:].replace("](", "", 1)))
+    assert _plain(text) == OLD_LINK.sub(r"\1", text).replace("*", "").replace("`", "").strip()
+
+
+def test_a_huge_duration_or_role_is_checked_at_once_and_quoted_cut(
+    cli: RunCli, write: WriteFile
+) -> None:
+    """A `duration:` of 100,000 digits took minutes: the hint's pattern was tried from every
+    digit. And the message quoted all of it."""
+    write("sops/d.yaml", "id: D-1\ntitle: T\ndepartment: D\npurpose: P.\nowner: O <o@example.com>\n"
+          f"roles:\n  a: A\nsteps:\n  - id: a\n    step: A\n    role: {'r' * 5_000}\n"
+          f"    duration: \"{'1' * 100_000} hours\"\n")  # fmt: skip
+    result = cli("check", "sops/d.yaml", "--format", "json")
+    problems = json.loads(result.stdout)["problems"]
+    assert [p["rule"] for p in problems] == ["unknown-role", "schema"]
+    for problem in problems:
+        assert len(problem["message"]) < 300
+        assert "…'" in problem["message"]
+    assert problems[0]["message"] == f"role '{'r' * 79}…' is not in roles"
+
+
+def test_thousands_of_brackets_read_in_the_terminal_at_once() -> None:
+    from sopkit.cli.walking import _plain
+
+    assert _plain("[" * 200_000 + "a](b)") == "[" * 199_999 + "a"
