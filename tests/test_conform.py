@@ -6,6 +6,7 @@ import json
 import random
 import subprocess
 import sys
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -408,6 +409,56 @@ def test_fitting_agrees_with_an_automaton_and_alignments_explain_every_event(
     assert not expected or all(m.kind in ("step", "silent") for m in alignment.moves)
 
 
+def _fewest_deviations(model: Model, nodes: list[int]) -> int:
+    """An independent oracle for the alignment's cost: Dijkstra over (events consumed,
+    node), run to the end, with the moves of the definition in docs/conform.md."""
+    import heapq
+
+    best = {(0, -1): 0}
+    heap = [(0, 0, -1)]
+    fewest = len(nodes) + 1  # every event unexpected, the case not finished
+    while heap:
+        cost, position, node = heapq.heappop(heap)
+        if cost > best[(position, node)]:
+            continue
+        if position == len(nodes):
+            fewest = min(fewest, cost + (node not in model.ends))
+        moves = [(1, position + 1, node)] if position < len(nodes) else []
+        for target, _ in model.successors(node):
+            if target in model.silent:
+                moves.append((0, position, target))
+                continue
+            moves.append((1, position, target))
+            if position < len(nodes) and nodes[position] == target:
+                moves.append((0, position + 1, target))
+        for step, at, reached in moves:
+            if cost + step < best.get((at, reached), len(nodes) * 99 + 99):
+                best[(at, reached)] = cost + step
+                heapq.heappush(heap, (cost + step, at, reached))
+    return fewest
+
+
+@given(st.lists(st.sampled_from(["receive", "check", "escalate", "answer", "urgent", "done"]),
+                max_size=12), st.booleans())  # fmt: skip
+def test_an_alignment_has_the_fewest_deviations_and_follows_the_sop(
+    activities: list[str], check_silent: bool
+) -> None:
+    sop = load_sop_text(SOP)
+    silent = ["check"] if check_silent else []
+    activities = [a for a in activities if a not in silent]
+    resolved = resolve(sop, activities, ActivityMap(silent=tuple(silent)))
+    nodes = [n for n in resolved.node_of if n is not None]
+    model = Model(sop, resolved.silent)
+    alignment = model.align(nodes)
+    assert len(alignment.deviations) == _fewest_deviations(model, nodes)
+    at = -1  # the path's moves go from node to node along the SOP's edges
+    for move in alignment.moves:
+        if move.kind in ("step", "silent", "skipped"):
+            assert move.came_from == (None if at == -1 else at)
+            assert move.node in [target for target, _ in model.successors(at)]
+            at = move.node
+
+
 def load_sop_text(text: str) -> Any:
     from sopkit.reading import read_sop
 
@@ -587,3 +638,42 @@ def test_every_report_is_the_same_bytes_each_time(cli: RunCli, workdir: Path) ->
         assert all(run.exit_code == 0 for run in runs)
         first, second = ((workdir / f"{output_format}-{n}.out").read_bytes() for n in (1, 2))
         assert first == second, output_format
+
+
+def test_a_log_that_is_wide_or_has_an_open_quote_is_told_in_one_short_line(
+    sop: Path, write: WriteFile, cli: RunCli
+) -> None:
+    write("wide.csv", ",".join(f"c{n}" for n in range(10_000)) + "\n1,2,3\n")
+    result = cli("conform", "sops/t1.yaml", "wide.csv")
+    assert result.exit_code == 2
+    assert "c28, c29 and 9,970 more" in result.output
+    assert len(result.output) < 1_000
+    write("open.csv", HEADER + "a,receive,2026-01-05T09:00:00Z,ann\n"
+          'b,"receive\n' + "more\n" * 70_000)  # fmt: skip
+    result = cli("conform", "sops/t1.yaml", "open.csv")
+    assert result.exit_code == 2
+    assert ('open.csv:3: a field of over 131,072 characters: is a quote (") opened and never '
+            "closed?") in result.output  # fmt: skip
+
+
+def test_a_case_of_thousands_of_events_is_aligned_and_its_variant_shown_cut(
+    sop: Path, write: WriteFile, cli: RunCli
+) -> None:
+    """A log read with the wrong case column has a few huge cases: their alignment once
+    kept an object per state (1.6 GB for 300,000 events)."""
+    from datetime import UTC, timedelta
+
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    steps = [("receive", "check", "answer", "satisfied")[n % 4] for n in range(20_000)]
+    write("log.csv", HEADER + _rows("all", [(s, (start + timedelta(seconds=n)).isoformat())
+                                            for n, s in enumerate(steps)]))  # fmt: skip
+    data = _conform(cli, "log.csv")
+    assert len(data["variants"][0]["activities"]) == 20_000
+    deviations = Counter(d["kind"] for d in _case(data, "all")["deviations"])
+    # after the first round, `receive` and `check` come where `answer` (the decision's
+    # "No") or the end must: each round after the first has two unexpected events
+    assert deviations == {"unexpected": 2 * 4_999}
+    text = cli("conform", "sops/t1.yaml", "log.csv").output
+    assert "receive > check > answer > satisfied > receive" in text
+    assert "… (19,960 more)" in text
+    assert len(max(text.splitlines(), key=len)) < 2_000

@@ -15,6 +15,7 @@ is). Ties are broken the same way every time, so the report is deterministic.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from typing import NamedTuple
 from sopkit.model import Sop
 
 BEFORE_START = -1
+_STEP, _SILENT, _SKIPPED, _UNEXPECTED = 1, 2, 3, 4  # how `align` reached a state
+_KINDS = {_STEP: "step", _SILENT: "silent", _SKIPPED: "skipped", _UNEXPECTED: "unexpected"}
 
 
 class Move(NamedTuple):
@@ -100,55 +103,78 @@ class Model:
 
     def align(self, nodes: Sequence[int | None]) -> Alignment:
         """The path of the SOP that explains `nodes` with the fewest deviations (0-1 BFS
-        over (events consumed, node reached))."""
+        over (events consumed, node reached)).
+
+        A state is one integer, `position * width + node + 1`, and what reached it is kept
+        in flat arrays, not as objects: a case of 300,000 events (a log read with the
+        wrong case column) has millions of states, which as tuples took 1.6 GB."""
         if self.fits(nodes):
             return Alignment(True, self._fitting_moves(nodes))
-        count = len(nodes)
-        best: dict[tuple[int, int], int] = {(0, BEFORE_START): 0}
-        parent: dict[tuple[int, int], tuple[tuple[int, int], Move]] = {}
-        queue: deque[tuple[int, tuple[int, int]]] = deque([(0, (0, BEFORE_START))])
-        finish: tuple[int, tuple[int, int], Move] | None = None
+        count, width = len(nodes), len(self.ways) + 1
+        size = (count + 1) * width
+        typecode = "i" if size < 2**31 else "q"
+        best = array(typecode, [size]) * size  # no path costs `size`: a move per state at most
+        parent = array(typecode, [-1]) * size
+        how = bytearray(size)
+        best[0] = 0  # before the start, no event consumed
+        queue: deque[tuple[int, int]] = deque([(0, 0)])
+        finish: tuple[int, int] | None = None  # (cost, state) of the best way to end
         while queue:
             cost, state = queue.popleft()
-            if best.get(state, cost + 1) < cost:
+            if best[state] < cost:
                 continue
             if finish is not None and cost >= finish[0]:
                 break
-            position, node = state
-            moves: list[tuple[int, tuple[int, int], Move]] = []
-            for target, answer in self.successors(node):
-                came = None if node == BEFORE_START else node
+            position, node = divmod(state, width)
+            node -= 1
+            here = position * width + 1
+            moves: list[tuple[int, int, int]] = []
+            for target, _ in self.successors(node):
                 if target in self.silent:
-                    moves.append((0, (position, target),
-                                  Move("silent", target, None, answer, came)))  # fmt: skip
+                    moves.append((0, here + target, _SILENT))
                     continue
                 if position < count and nodes[position] == target:
-                    moves.append((0, (position + 1, target),
-                                  Move("step", target, position, answer, came)))  # fmt: skip
-                moves.append((1, (position, target), Move("skipped", target, None, answer, came)))
+                    moves.append((0, here + width + target, _STEP))
+                moves.append((1, here + target, _SKIPPED))
             if position < count:
-                moves.append((1, (position + 1, node), Move("unexpected", None, position)))
+                moves.append((1, state + width, _UNEXPECTED))
             else:
                 done = 0 if node in self.ends else 1
-                end_move = Move("end" if done == 0 else "not-finished",
-                                None if node == BEFORE_START else node, None)  # fmt: skip
                 if finish is None or cost + done < finish[0]:
-                    finish = (cost + done, state, end_move)
-            for step_cost, target_state, move in moves:
+                    finish = (cost + done, state)
+            for step_cost, reached, kind in moves:
                 total = cost + step_cost
-                if total < best.get(target_state, total + 1):
-                    best[target_state] = total
-                    parent[target_state] = (state, move)
+                if total < best[reached]:
+                    best[reached] = total
+                    parent[reached] = state
+                    how[reached] = kind
                     if step_cost == 0:
-                        queue.appendleft((total, target_state))
+                        queue.appendleft((total, reached))
                     else:
-                        queue.append((total, target_state))
+                        queue.append((total, reached))
         assert finish is not None  # (count, any node) is always reachable by unexpected moves
-        _, state, last = finish
-        path = [last] if last.kind == "not-finished" else []
-        while state in parent:
-            state, move = parent[state]
-            path.append(move)
+        return self._alignment(finish[1], width, parent, how)
+
+    def _alignment(self, last: int, width: int, parent: array[int], how: bytearray) -> Alignment:
+        """The moves that reached `last`, read back from the arrays `align` filled."""
+        node = last % width - 1
+        path = [] if node in self.ends else [
+            Move("not-finished", None if node == BEFORE_START else node, None)
+        ]  # fmt: skip
+        state = last
+        while parent[state] >= 0:
+            before = parent[state]
+            position, node = divmod(state, width)
+            came = before % width - 1
+            kind = _KINDS[how[state]]
+            if kind == "unexpected":
+                path.append(Move(kind, None, position - 1))
+            else:
+                answer = next(a for t, a in self.successors(came) if t == node - 1)
+                event = position - 1 if kind == "step" else None
+                path.append(Move(kind, node - 1, event, answer,
+                                 None if came == BEFORE_START else came))  # fmt: skip
+            state = before
         path.reverse()
         deviates = any(m.kind in ("skipped", "unexpected", "not-finished") for m in path)
         return Alignment(not deviates, tuple(path))

@@ -18,6 +18,7 @@ from datetime import datetime, tzinfo
 from typing import NamedTuple
 
 from sopkit.errors import ExitCode, SopkitError
+from sopkit.text import clip
 from sopkit.values import did_you_mean
 
 COMPLETE, START = 0, 1
@@ -176,7 +177,7 @@ def _find_columns(header: Sequence[str], chosen: Columns, path: str) -> dict[str
             if named not in header and _normal(named) not in normal:
                 hint = did_you_mean(named, header)
                 raise LogError(f"{path}:1: no column '{named}' (given with --{role}){hint}; "
-                               f"the columns are: {', '.join(header)}")  # fmt: skip
+                               f"the columns are: {_listed(header)}")  # fmt: skip
             at = header.index(named) if named in header else normal.index(_normal(named))
             found[role] = at
             continue
@@ -187,16 +188,26 @@ def _find_columns(header: Sequence[str], chosen: Columns, path: str) -> dict[str
     for name in chosen.extra:
         if name not in header and _normal(name) not in normal:
             hint = did_you_mean(name, header)
-            raise LogError(f"{path}:1: no column '{name}'{hint}; the columns are: "
-                           f"{', '.join(header)}")  # fmt: skip
+            raise LogError(f"{path}:1: no column '{clip(name, 60)}'{hint}; the columns are: "
+                           f"{_listed(header)}")  # fmt: skip
     missing = [role for role in REQUIRED if role not in found]
     if missing:
         raise LogError(
             f"{path}:1: this does not look like an event log: no {' and no '.join(missing)} "
-            f"column among {', '.join(header) or 'no columns'}",
+            f"column among {_listed(header) or 'no columns'}",
             hint="name them: " + " ".join(f"--{role} COLUMN" for role in missing),
         )
     return found
+
+
+LISTED_COLUMNS = 30
+
+
+def _listed(header: Sequence[str]) -> str:
+    """The columns for a message: the first 30, each cut at 60 characters."""
+    shown = ", ".join(clip(name, 60) for name in header[:LISTED_COLUMNS])
+    more = len(header) - LISTED_COLUMNS
+    return f"{shown} and {more:,} more" if more > 0 else shown
 
 
 def _sniff(sample: str) -> type[csv.Dialect] | csv.Dialect:
@@ -263,7 +274,7 @@ def _read_rows(
                 continue
             time = parse(row[time_at])
             if time is None:
-                log.reject(path, line, f"'{row[time_at]}' is not a time")
+                log.reject(path, line, f"'{clip(row[time_at], 60)}' is not a time")
                 continue
             lifecycle = _lifecycle(row[life_at]) if life_at is not None else COMPLETE
             if lifecycle is None:
@@ -288,10 +299,17 @@ def _read_rows(
                 if at < len(row) and row[at].strip():
                     log.attributes.setdefault(case, {})[name] = row[at].strip()
         log.events += count
-    except csv.Error as exc:
-        raise LogError(f"{path}:{line}: {exc}") from None
+    except csv.Error as exc:  # in the row that starts after the last one read
+        raise LogError(f"{path}:{line + 1}: {_csv_error(exc)}") from None
     except UnicodeDecodeError:
-        raise LogError(f"{path}:{line}: not UTF-8 text") from None
+        raise LogError(f"{path}:{line + 1}: not UTF-8 text") from None
+
+
+def _csv_error(error: csv.Error) -> str:
+    if "field larger than field limit" in str(error):
+        return (f"a field of over {csv.field_size_limit():,} characters: "
+                'is a quote (") opened and never closed?')  # fmt: skip
+    return str(error)
 
 
 _XES_ROOT = re.compile(rb"<\s*(?:\w+:)?log[\s>]")

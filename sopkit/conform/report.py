@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sopkit.conform.measure import NodeStats, Report
 from sopkit.escape import md_cell, md_text
+from sopkit.text import clip
 
 MAX_VARIANTS = 10
 MAX_CASES = 20
@@ -157,13 +158,24 @@ def _headline(report: Report) -> list[str]:
     return lines
 
 
+VARIANT_ACTIVITIES = 40
+"""A variant is shown with its first 40 activities (a case read with the wrong case
+column can have thousands); `--format json` has them all."""
+
+
+def shown_variant(activities: Sequence[str]) -> str:
+    shown = " > ".join(clip(a, 60) for a in activities[:VARIANT_ACTIVITIES])
+    more = len(activities) - VARIANT_ACTIVITIES
+    return f"{shown} > … ({more:,} more)" if more > 0 else shown
+
+
 def _advice(report: Report) -> list[str]:
     lines = []
     if report.bad_rows:
         examples = "; ".join(f"{f}:{line}: {why}" for f, line, why in report.bad_examples[:3])
         lines.append(f"{report.bad_rows} rows could not be read ({examples})")
     if report.unknown:
-        named = ", ".join(f"{a} ({n})" for a, n in report.unknown[:10])
+        named = ", ".join(f"{clip(a, 60)} ({n})" for a, n in report.unknown[:10])
         lines.append(f"activities that match no node: {named}; map them or ignore them "
                      "in a --map file")  # fmt: skip
     if report.never_logged:
@@ -197,7 +209,7 @@ def text_report(report: Report) -> str:
     lines += ["", f"  variants ({len(report.variants)}; the {MAX_VARIANTS} most common):"]
     for variant in report.variants[:MAX_VARIANTS]:
         mark = "fits" if variant.fits else "    "
-        lines.append(f"  {variant.cases:>6}  {mark}  {' > '.join(variant.activities)}")
+        lines.append(f"  {variant.cases:>6}  {mark}  {shown_variant(variant.activities)}")
     advice = _advice(report)
     if advice:
         lines.append("")
@@ -228,7 +240,7 @@ def markdown_report(report: Report) -> str:
     out += ["", "## Variants", "", "| cases | fits | activities |", "|---:|---|---|"]
     for variant in report.variants[:MAX_VARIANTS]:
         out.append(f"| {variant.cases} | {'yes' if variant.fits else 'no'} | "
-                   f"{md_cell(' > '.join(variant.activities))} |")  # fmt: skip
+                   f"{md_cell(shown_variant(variant.activities))} |")  # fmt: skip
     if len(report.variants) > MAX_VARIANTS:
         out.append(f"\n{len(report.variants) - MAX_VARIANTS} more variants: `--format json`.")
     deviating = [case for case in report.case_results if case.deviations][:MAX_CASES]
