@@ -135,6 +135,12 @@ def test_wrong_answers_unknown_ids_and_two_runs_at_once(tmp_path: Path) -> None:
         assert other["step"]["id"] == "hand_over"  # the runs do not share a state
 
         assert "no run 'run-0'" in await _error(client, "answer", run="run-0")
+        long = "x" * 100_000  # an agent's long argument is not sent back whole
+        for tool, arguments in (("start_procedure", {"id": long}), ("answer", {"run": long}),
+                                ("answer", {"run": first, "answer": long})):  # fmt: skip
+            message = await _error(client, tool, **arguments)
+            assert f"'{'x' * 79}…'" in message
+            assert len(message) < 1_000
         assert "nothing to go back to" in await _error(
             client, "back", run=(await _call(client, "start_procedure", id="CS-ESC-002"))["run"]
         )

@@ -25,6 +25,7 @@ from sopkit.agents.runs import AgentError, Runs
 from sopkit.exportjson import sop_document
 from sopkit.labels import labels_for
 from sopkit.model import Sop
+from sopkit.text import short_quotes
 from sopkit.values import did_you_mean
 
 logger = logging.getLogger("sopkit.mcp")
@@ -85,8 +86,9 @@ class SopServer(MCPServer):
             folded = {known.casefold(): sop for known, sop in sops.items()}
             found = folded.get(sop_id.casefold())
         if found is None:
-            raise ToolError(f"no SOP has the id '{sop_id}'{did_you_mean(sop_id, sops)}; "
-                            "search_sops finds SOPs by words")  # fmt: skip
+            raise ToolError(short_quotes(f"no SOP has the id '{sop_id}'"
+                                         f"{did_you_mean(sop_id, sops)}; "
+                                         "search_sops finds SOPs by words"))  # fmt: skip
         return found
 
     def broken_note(self, sop: Sop) -> str | None:
@@ -114,8 +116,8 @@ class SopServer(MCPServer):
 def _tool(call: Any) -> Any:
     try:
         return call()
-    except AgentError as problem:
-        raise ToolError(str(problem)) from None
+    except AgentError as problem:  # an agent's long argument is not sent back whole
+        raise ToolError(short_quotes(str(problem))) from None
 
 
 def _register(server: SopServer) -> None:
