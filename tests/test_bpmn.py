@@ -193,6 +193,8 @@ HOSTILE = {
     "empty.bpmn": b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"/>',
     "encoding.bpmn": b'<?xml version="1.0" encoding="X-NO-SUCH"?>\n<definitions/>',
     "text.bpmn": b"just some text",
+    "deep.bpmn": b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">'
+                 + b"<a>" * 300 + b"</a>" * 300 + b"</definitions>",
 }  # fmt: skip
 
 

@@ -677,3 +677,24 @@ def test_a_case_of_thousands_of_events_is_aligned_and_its_variant_shown_cut(
     assert "receive > check > answer > satisfied > receive" in text
     assert "… (19,960 more)" in text
     assert len(max(text.splitlines(), key=len)) < 2_000
+
+
+def test_xml_beyond_the_safe_readers_limits_is_said_in_words(
+    sop: Path, write: WriteFile, cli: RunCli
+) -> None:
+    """libxml2's own words advised switching its limits off (`try XML_PARSE_HUGE`)."""
+    head = '<?xml version="1.0"?>\n<log xmlns="http://www.xes-standard.org/"><trace>'
+    write("deep.xes", head + '<list key="x">' * 300 + "</list>" * 300 + "</trace></log>\n")
+    write("huge.xes", head + '<event><string key="concept:name" value="'
+          + "a" * 11_000_000 + '"/></event></trace></log>\n')  # fmt: skip
+    for name, said in (("deep.xes", "elements nested more than 256 deep"),
+                       ("huge.xes", "a text or value over 10 MB")):  # fmt: skip
+        result = cli("conform", "sops/t1.yaml", name)
+        assert result.exit_code == 2
+        assert f": {said}: not read (a safety limit)" in result.output
+        assert result.output.startswith(f"error: {name}:")
+        assert "XML_PARSE_HUGE" not in result.output
+    write("broken.xes", head + "<event></trace></log>\n")
+    assert (
+        "broken.xes:2: not well-formed XML: " in cli("conform", "sops/t1.yaml", "broken.xes").output
+    )

@@ -12,6 +12,7 @@ from lxml import etree
 
 from sopkit.errors import ExitCode, SopkitError
 from sopkit.sources import Unreadable, read_source
+from sopkit.xmlerrors import xml_problem
 
 
 class BpmnError(SopkitError):
@@ -49,9 +50,8 @@ def parse_xml(data: bytes, path: str) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno or 1
-        message = str(exc.msg or exc).split(", line ")[0]
-        raise BpmnError(f"{path}:{line}: not well-formed XML: {message}") from None
+        line, message = xml_problem(exc)
+        raise BpmnError(f"{path}:{line}: {message}") from None
     except (LookupError, ValueError) as exc:  # an encoding Python or libxml2 does not know
         raise BpmnError(f"{path}: cannot read it: {exc}") from None
     if root is None:

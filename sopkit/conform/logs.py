@@ -325,6 +325,8 @@ def read_xes(path: str, log: Log, chosen: Columns, zone: tzinfo) -> None:
     """A XES log, streamed: each trace is read, kept as events, and dropped from memory."""
     from lxml import etree
 
+    from sopkit.xmlerrors import xml_problem
+
     try:
         with open(path, "rb") as handle:
             head = handle.read(65536)
@@ -349,7 +351,8 @@ def read_xes(path: str, log: Log, chosen: Columns, zone: tzinfo) -> None:
                 while element.getprevious() is not None:
                     del element.getparent()[0]
     except etree.XMLSyntaxError as exc:
-        raise LogError(f"{path}:{exc.lineno or 1}: not well-formed XML: {exc.msg}") from None
+        line, message = xml_problem(exc)
+        raise LogError(f"{path}:{line}: {message}") from None
 
 
 def _xes_trace(
