@@ -14,6 +14,7 @@ acknowledged as its source, when it is up to date with it.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,11 +26,14 @@ from sopkit.appending import append_csv
 from sopkit.errors import SopkitError
 from sopkit.escape import md_cell
 from sopkit.model import Sop
+from sopkit.sources import Unreadable, read_text
 from sopkit.team import Person, Team
 from sopkit.translation import translation_hash
 
 FILE = "acknowledgements.csv"
 HEADER = ("sop", "version", "content", "person", "time")
+MAX_ACKS_BYTES = 256 * 1024 * 1024
+"""Far past any team's file (a row is ~150 bytes): a million acknowledgements fit."""
 ATTRIBUTE = f"/{FILE} merge=union"
 
 
@@ -48,10 +52,12 @@ def read_acks(path: Path) -> list[Ack]:
     from sopkit.discovery import shown
 
     place = shown(path)
+    text = read_text(str(path), MAX_ACKS_BYTES)
+    if isinstance(text, Unreadable):
+        raise SopkitError(f"{place}: {text.message}")
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
         raise SopkitError(f"{place}: cannot read it: {exc}") from None
     if not rows or tuple(rows[0]) != HEADER:
         raise SopkitError(f"{place}:1: not an acknowledgements file (its header is not "
@@ -96,7 +102,9 @@ def acknowledge(file: Path, sop: Sop, person: Person, now: datetime) -> Ack:
 def ensure_union_merge(root: Path) -> bool:
     """Mark the acknowledgements file `merge=union` in `.gitattributes`; whether it was added."""
     attributes = root / ".gitattributes"
-    text = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
+    text = read_text(str(attributes)) if attributes.exists() else ""
+    if isinstance(text, Unreadable):
+        raise SopkitError(f"{attributes}: {text.message}")
     if any(line.split()[:2] == ATTRIBUTE.split()[:2] for line in text.splitlines() if line.strip()):
         return False
     separator = "" if not text or text.endswith("\n") else "\n"

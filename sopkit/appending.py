@@ -11,6 +11,7 @@ import csv
 import fcntl
 import io
 import os
+import stat
 from collections.abc import Iterable, Sequence
 
 from sopkit.errors import SopkitError
@@ -27,8 +28,12 @@ def append_csv(path: str, header: Sequence[str], rows: Iterable[Sequence[str]], 
     the kind of file in the refusal: "a log that `walk --record` writes"."""
     text = csv_text(rows)
     line = ",".join(header)
-    descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    # O_NONBLOCK: a FIFO opens at once, and is refused below instead of taking the rows
+    descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
     try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise SopkitError(f"{path} is not a regular file: nothing was written")
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         size = os.fstat(descriptor).st_size
         if size == 0:

@@ -3,10 +3,10 @@ with their positions, and every way they fail one error at `file:line:column`.""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sopkit.errors import SopkitError
+from sopkit.sources import Unreadable, read_text
 
 
 def load_data_file(path: str, error: type[SopkitError] = SopkitError) -> Any:
@@ -14,12 +14,9 @@ def load_data_file(path: str, error: type[SopkitError] = SopkitError) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise error(f"{path}: cannot read it: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise error(f"{path}: not UTF-8 text") from None
+    text = read_text(path)
+    if isinstance(text, Unreadable):
+        raise error(f"{path}: {text.message}")
     try:
         return YAML(typ="rt").load(text)
     except YAMLError as exc:

@@ -23,8 +23,8 @@ class Unreadable(NamedTuple):
     message: str
 
 
-def read_source(path: str) -> bytes | Unreadable:
-    """The bytes of a regular file of at most MAX_BYTES, or why it was not read."""
+def read_source(path: str, limit: int = MAX_BYTES) -> bytes | Unreadable:
+    """The bytes of a regular file of at most `limit` bytes, or why it was not read."""
     try:
         # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
         handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -34,18 +34,18 @@ def read_source(path: str) -> bytes | Unreadable:
         info = os.fstat(handle)
         if not stat.S_ISREG(info.st_mode):
             return Unreadable(f"not a regular file ({_kind(info.st_mode)}): nothing of it is read")
-        if info.st_size > MAX_BYTES:
-            return Unreadable(_too_large(info.st_size))
+        if info.st_size > limit:
+            return Unreadable(_too_large(info.st_size, limit))
         chunks = []
         size = 0
-        while size <= MAX_BYTES:
+        while size <= limit:
             chunk = os.read(handle, max(info.st_size + 1 - size, 65536))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
-        if size > MAX_BYTES:  # it grew while being read
-            return Unreadable(_too_large(size))
+        if size > limit:  # it grew while being read
+            return Unreadable(_too_large(size, limit))
         return b"".join(chunks)
     except OSError as exc:
         return Unreadable(_why(exc, path))
@@ -61,10 +61,23 @@ def digest(data: bytes | Unreadable) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _too_large(size: int) -> str:
+def read_text(path: str, limit: int = MAX_BYTES) -> str | Unreadable:
+    """A regular file's UTF-8 text (a BOM dropped), or why it was not read: for the files
+    beside the SOPs (team, acknowledgements, mapping), which a FIFO would otherwise hang."""
+    data = read_source(path, limit)
+    if isinstance(data, Unreadable):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return Unreadable("not UTF-8 text")
+
+
+def _too_large(size: int, limit: int) -> str:
+    what = "a SOP file may have" if limit == MAX_BYTES else "sopkit reads"
     return (
-        f"too large ({size / 1024 / 1024:.1f} MiB; a SOP file may have at most "
-        f"{MAX_BYTES // 1024 // 1024} MiB): nothing of it is read"
+        f"too large ({size / 1024 / 1024:.1f} MiB; {what} at most "
+        f"{limit // 1024 // 1024} MiB): nothing of it is read"
     )
 
 

@@ -65,6 +65,30 @@ def test_a_special_or_dangling_file_is_an_error_line_in_every_command(
     )
 
 
+@pytest.mark.parametrize(
+    ("fifo", "command"),
+    [("team.yaml", ["ack", "status"]), ("acknowledgements.csv", ["ack", "status"]),
+     ("acknowledgements.csv", ["ack", "T-1", "--by", "Ana"]),
+     (".gitattributes", ["ack", "T-1", "--by", "Ana"]),
+     ("map.yaml", ["conform", "T-1", "log.csv", "--map", "map.yaml"]),
+     ("runs.csv", ["walk", "T-1", "--answers", "", "--record", "runs.csv"])],
+)  # fmt: skip
+def test_a_fifo_beside_the_sops_is_refused_not_waited_on(
+    fifo: str, command: list[str], project: Path
+) -> None:
+    """These files were opened the plain way: a FIFO hung the command, or took the
+    acknowledgement and lost it."""
+    (project / "team.yaml").write_text("people:\n  - {name: Ana, roles: []}\n", encoding="utf-8")
+    (project / "log.csv").write_text("case,activity,timestamp\n1,a,2026-01-05T09:00:00Z\n",
+                                     encoding="utf-8")  # fmt: skip
+    (project / fifo).unlink(missing_ok=True)
+    os.mkfifo(project / fifo)
+    done = sopkit(project, *command)
+    assert done.returncode in (1, 2), done.stderr
+    assert fifo in done.stderr
+    assert "not a regular file" in done.stderr
+
+
 def test_new_beside_a_dangling_file(project: Path) -> None:
     (project / "sops" / "b.yaml").symlink_to(project / "gone.yaml")
     done = sopkit(project, "new", "CS-NEW-1", "--title", "T", "--department", "D")

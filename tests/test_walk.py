@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pexpect
 import pytest
 
-from tests.conftest import EXAMPLES, RunCli, python_env
+from tests.conftest import EXAMPLES, MINIMAL_SOP, RunCli, python_env
 
 
 def spawn(sop_id: str) -> pexpect.spawn:
@@ -167,3 +168,11 @@ def test_scripted_answers(cli: RunCli) -> None:
     unknown = cli("walk", "CS-ESC-01", "--source", str(EXAMPLES))
     assert unknown.exit_code == 2
     assert "did you mean 'CS-ESC-001'?" in unknown.stderr
+
+
+def test_no_answers_walk_a_sop_without_decisions(cli: RunCli, workdir: Path) -> None:
+    """`--answers ""` is no answer, not one empty answer left over."""
+    (workdir / "plain.yaml").write_text(MINIMAL_SOP, encoding="utf-8")
+    walked = cli("walk", "plain.yaml", "--answers", "")
+    assert walked.exit_code == 0, walked.output
+    assert "Outcome: Done" in walked.output

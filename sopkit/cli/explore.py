@@ -202,7 +202,9 @@ def walk(
 
     config = load_config()  # rule names are check's to validate: no rule is imported here
     chosen, library = find(sop, source or config.source)
-    scripted = [a.strip() for a in answers.split(",")] if answers is not None else None
+    scripted = None  # asked one by one
+    if answers is not None:  # `--answers ""`: a walk that has no decision to answer
+        scripted = [a.strip() for a in answers.split(",")] if answers.strip() else []
     recorder: Recorder | None = None
     if record is not None:
         from sopkit.cli.recording import recorder_for
