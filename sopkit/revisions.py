@@ -45,7 +45,22 @@ def read_at_revision(path: str, revision: str, sop_id: str | None = None) -> byt
             shown = _git(["show", "--end-of-options", f"{revision}:{moved}"], top)
             if shown.returncode == 0:
                 return shown.stdout
-    raise SopkitError(f"git cannot show {path} at {revision}: {reason}")
+    raise SopkitError(f"git cannot show {path} at {revision}: {reason}",
+                      hint=_missing_history(revision, folder))  # fmt: skip
+
+
+def _missing_history(revision: str, folder: str) -> str | None:
+    """Why a revision may be unknown here: CI checks out one commit by default."""
+    if _verify(revision, folder):
+        return None
+    if not _verify("HEAD", folder):
+        return "this repository has no commits yet"
+    if _git(["rev-parse", "--is-shallow-repository"], folder).stdout.strip() == b"true":
+        return (
+            "this clone is shallow (CI checks out one commit by default): fetch the "
+            "history, e.g. `git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout"
+        )
+    return None
 
 
 def _git(arguments: list[str], folder: str) -> subprocess.CompletedProcess[bytes]:

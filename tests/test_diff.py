@@ -145,3 +145,27 @@ def test_a_renamed_sop_is_found_at_an_old_revision_by_its_id(
     result = cli("diff", "CS-ESC-002", "--rev", "HEAD~1")
     assert result.exit_code == 0, result.output
     assert "+ step survey added" in result.stdout
+
+
+def test_a_shallow_clone_or_an_empty_repository_is_named_in_the_hint(
+    cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI checks out one commit by default: `--rev HEAD~1` then has nothing to show."""
+    repo = _repository(tmp_path)
+    shutil.copy(DIFFS / "escalation.v2.yaml", repo / "sops" / "escalation.yaml")
+    git(repo, "commit", "-qam", "v2")
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", "shallow")
+    monkeypatch.chdir(tmp_path / "shallow")
+    shallow = cli("diff", "sops/escalation.yaml", "--rev", "HEAD~1")
+    assert shallow.exit_code == 2
+    assert "hint: this clone is shallow" in shallow.stderr
+    assert "git fetch --unshallow" in shallow.stderr
+    empty = tmp_path / "empty"
+    (empty / "sops").mkdir(parents=True)
+    shutil.copy(DIFFS / "escalation.v1.yaml", empty / "sops" / "escalation.yaml")
+    git(empty, "init", "-q")
+    monkeypatch.chdir(empty)
+    nothing = cli("diff", "sops/escalation.yaml", "--rev", "HEAD")
+    assert "hint: this repository has no commits yet" in nothing.stderr
+    monkeypatch.chdir(repo)
+    assert "hint:" not in cli("diff", "sops/escalation.yaml", "--rev", "no-such").stderr
