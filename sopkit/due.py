@@ -46,6 +46,7 @@ class Reviews:
 
 def reviews_due(sops: Iterable[Sop], today: date, within: timedelta) -> Reviews:
     """Active and draft SOPs with a `review_by` on or before `today + within`."""
+    within = min(within, date.max - today)  # `--today 9999-12-01 --within 60d`: the last day
     limit = today + within
     owners: dict[str, list[Due]] = {}
     for sop in sops:

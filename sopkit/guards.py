@@ -56,6 +56,15 @@ def depth_overflow(events: Iterable[Event]) -> Finding | None:
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def control_character_in(text: str) -> str | None:
+    """The first control character a text may not hold, named: `U+001B (ESC)`."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    return f"U+{ord(char):04X} ({_CONTROL_NAMES.get(char, 'control')})"
+
+
 def control_characters(root: Node) -> list[Finding]:
     """Texts may hold newline and tab, and no other control character (the contract)."""
     findings: list[Finding] = []
@@ -67,13 +76,11 @@ def control_characters(root: Node) -> list[Finding]:
             continue
         seen.add(id(node))
         if isinstance(node, ScalarNode):
-            found = _CONTROL.search(str(node.value))
+            found = control_character_in(str(node.value))
             if found:
-                char = found.group()
                 message = (
-                    f"the text holds the control character U+{ord(char):04X} "
-                    f"({_CONTROL_NAMES.get(char, 'control')}); texts may hold only newline "
-                    "and tab: remove it"
+                    f"the text holds the control character {found}; texts may hold only "
+                    "newline and tab: remove it"
                 )
                 findings.append(Finding(SCHEMA, loc_of(node), message))
         else:

@@ -11,6 +11,7 @@ from sopkit.config import Config
 from sopkit.discovery import discover, shown
 from sopkit.errors import ExitCode, SopkitError
 from sopkit.fmt import reformat_text
+from sopkit.guards import control_character_in
 from sopkit.labels import labels_for
 from sopkit.reading import read_sop
 from sopkit.templating import environment, render_template
@@ -54,15 +55,21 @@ def create_sop(
     for label, value in (("--title", title), ("--department", department)):
         if not value.strip():
             raise SopkitError(f"{label} must not be empty")
+        control = control_character_in(value)
+        if control is not None:  # the new SOP would not check clean
+            raise SopkitError(f"{label} holds the control character {control}: remove it")
     target_folder = folder or config.source
     if target_folder.exists() and not target_folder.is_dir():
         raise SopkitError(f"--dir {shown(target_folder)} is a file, not a folder")
     path = target_folder / f"{sop_id}.yaml"
     if path.exists():
         raise ExistsError(f"{shown(path)} already exists; sopkit new never overwrites a file")
-    taken = _existing_ids(config.source, target_folder)
-    if sop_id in taken:
-        raise ExistsError(f"the SOP id '{sop_id}' is already used by {taken[sop_id]}")
+    taken = {known.casefold(): (known, path) for known, path in
+             _existing_ids(config.source, target_folder).items()}  # fmt: skip
+    if sop_id.casefold() in taken:
+        known, where = taken[sop_id.casefold()]
+        spelt = "" if known == sop_id else f" as '{known}' (ids ignore case)"
+        raise ExistsError(f"the SOP id '{sop_id}' is already used by {where}{spelt}")
     step, outcome, agent = _STARTERS.get(language.split("-")[0], _STARTERS["en"])
     labels = labels_for(language)
     env = environment(config.templates, markdown=False)

@@ -107,6 +107,13 @@ def test_new_never_overwrites_or_reuses_an_id(cli: RunCli, write: WriteFile, wor
     assert "never overwrites" in again.stderr
     bad = cli("new", "../x", "--title", "T", "--department", "D")
     assert bad.exit_code == 2
+    cased = cli("new", "cs-ref-007", "--title", "T", "--department", "D")  # ids ignore case
+    assert cased.exit_code == 1
+    assert "already used by sops/other.yaml as 'CS-REF-007' (ids ignore case)" in cased.stderr
+    escaped = cli("new", "CS-NEW-2", "--title", "Red \x1b[31m", "--department", "D")
+    assert escaped.exit_code == 2
+    assert "--title holds the control character U+001B (ESC)" in escaped.stderr
+    assert sorted(p.name for p in (workdir / "sops").iterdir()) == ["CS-NEW-1.yaml", "other.yaml"]
 
 
 def test_pre_commit_hook_manifest(write: WriteFile) -> None:

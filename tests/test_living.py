@@ -253,6 +253,12 @@ def test_reviews_due_by_owner_with_a_pinned_date(workdir: Path, cli: RunCli) -> 
     bad = cli("due", "--within", "a month")
     assert bad.exit_code == 2
     assert "is not a duration" in bad.output
+    far = cli("due", "--within", "99999999999999d")  # was an OverflowError
+    assert far.exit_code == 2
+    assert "is further than 36,500 days (100 years) ahead" in far.output
+    last = cli("due", "--today", "9999-12-01", "--within", "36500d", "--format", "json")
+    assert last.exit_code == 0, last.output
+    assert json.loads(last.stdout)["owners"]  # every SOP is due by the last day there is
 
 
 def test_codeowners_and_its_check(repository: Path, write: WriteFile, cli: RunCli) -> None:

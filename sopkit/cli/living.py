@@ -25,6 +25,7 @@ from sopkit.errors import SopkitError
 
 PANEL = "Keep them current"
 FORMATS = ("text", "json", "markdown")
+MAX_WITHIN_DAYS = 36_500
 
 
 def _sops(paths: list[str] | None = None, source: Path | None = None) -> tuple[list[Any], Any]:
@@ -89,6 +90,9 @@ def due(
     window = parse_duration(within)
     if window is None:
         raise SopkitError(f"--within '{within}' is not a duration (30d, 2w, 0d)")
+    if window.seconds > MAX_WITHIN_DAYS * 86400:
+        raise SopkitError(f"--within '{within}' is further than {MAX_WITHIN_DAYS:,} days "
+                          "(100 years) ahead")  # fmt: skip
     day = parse_date(today) if today else None
     if today and day is None:
         raise SopkitError(f"--today '{today}' is not a date (YYYY-MM-DD)")
