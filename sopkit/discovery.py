@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from sopkit.errors import NoInputError
+from sopkit.errors import MissingPath, NoInputError
 
 SOP_SUFFIXES = (".yaml", ".yml")
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
@@ -42,7 +42,7 @@ def discover(paths: Iterable[str]) -> list[SourceFile]:
         elif os.path.lexists(given):
             found.setdefault(os.path.realpath(given), SourceFile(given, os.path.realpath(given)))
         else:
-            raise NoInputError(f"no such file or directory: {given}")
+            raise MissingPath(f"no such file or directory: {given}", path=given)
     return sorted(found.values())
 
 

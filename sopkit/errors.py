@@ -43,6 +43,14 @@ class NoInputError(SopkitError):
     """A path does not exist, or no SOP files were found."""
 
 
+class MissingPath(NoInputError):
+    """A path given does not exist: perhaps a SOP id where a file or folder was wanted."""
+
+    def __init__(self, message: str, *, hint: str | None = None, path: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+
+
 class RenderError(SopkitError):
     """The handbook could not be written where the user asked."""
 

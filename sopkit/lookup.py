@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sopkit.build import refs_only
 from sopkit.discovery import discover, shown
 from sopkit.errors import NoInputError, SopkitError
 from sopkit.model import Sop
@@ -33,6 +34,18 @@ def load_sop(path: str, text: bytes | None = None) -> Sop:
         where = f":{first.loc.line}:{first.loc.column}: {first.message}" if first else ""
         raise SopkitError(f"{path}{where}", hint=f"fix it first: sopkit check {path}")
     return reading.sop
+
+
+def ids_in(*folders: Path) -> dict[str, str]:
+    """SOP id -> the file that declares it, over folders that may overlap (read once each,
+    the ids only)."""
+    ids: dict[str, str] = {}
+    for source in discover([shown(f) for f in folders if f.is_dir()]):
+        document = read_sop(source.real, source.display, model=False).document
+        refs = refs_only(document.root, source.display) if document.readable else None
+        if refs is not None:
+            ids.setdefault(refs.id, source.display)
+    return ids
 
 
 def library(source: Path) -> Library:

@@ -6,14 +6,13 @@ import json
 import os
 from pathlib import Path
 
-from sopkit.build import refs_only
 from sopkit.config import Config
-from sopkit.discovery import discover, shown
+from sopkit.discovery import shown
 from sopkit.errors import ExitCode, SopkitError
 from sopkit.fmt import reformat_text
 from sopkit.guards import control_character_in
 from sopkit.labels import labels_for
-from sopkit.reading import read_sop
+from sopkit.lookup import ids_in
 from sopkit.templating import environment, render_template
 from sopkit.values import is_language_tag, is_valid_id
 
@@ -28,17 +27,6 @@ _STARTERS = {
 
 class ExistsError(SopkitError):
     exit_code = ExitCode.PROBLEMS
-
-
-def _existing_ids(*folders: Path) -> dict[str, str]:
-    """SOP id -> the file that declares it, over folders that may overlap (read once each)."""
-    ids: dict[str, str] = {}
-    for source in discover([shown(f) for f in folders if f.is_dir()]):
-        document = read_sop(source.real, source.display, model=False).document
-        refs = refs_only(document.root, source.display) if document.readable else None
-        if refs is not None:
-            ids.setdefault(refs.id, source.display)
-    return ids
 
 
 def create_sop(
@@ -65,7 +53,7 @@ def create_sop(
     if path.exists():
         raise ExistsError(f"{shown(path)} already exists; sopkit new never overwrites a file")
     taken = {known.casefold(): (known, path) for known, path in
-             _existing_ids(config.source, target_folder).items()}  # fmt: skip
+             ids_in(config.source, target_folder).items()}  # fmt: skip
     if sop_id.casefold() in taken:
         known, where = taken[sop_id.casefold()]
         spelt = "" if known == sop_id else f" as '{known}' (ids ignore case)"

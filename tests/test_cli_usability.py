@@ -146,3 +146,17 @@ def test_the_choices_of_options_come_from_the_cores_registries(cli: RunCli) -> N
         text = cli(command, "--help", env={"COLUMNS": "250"}).stdout
         line = next(line for line in text.splitlines() if line.startswith("│") and option in line)
         assert f"[{'|'.join(registry)}]" in line, (command, option, line)
+
+
+@pytest.mark.parametrize("command", [["check"], ["export", "json"], ["render", "-o", "out"]])
+def test_a_sop_id_where_a_path_is_wanted_names_its_file(
+    command: list[str], cli: RunCli, workdir: Path
+) -> None:
+    """`paths`, `walk` and `diff` take ids; the commands over many SOPs want files."""
+    shutil.copytree(EXAMPLES, workdir / "sops")
+    for given in ("CS-ESC-001", "cs-esc-001"):
+        result = cli(*command, given)
+        assert result.exit_code == 2
+        assert (f"hint: '{given}' is the id of sops/escalation.en.yaml: this command takes "
+                "files and folders; give sops/escalation.en.yaml") in result.stderr  # fmt: skip
+    assert "hint:" not in cli(*command, "NO-SUCH-ID").stderr

@@ -13,7 +13,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 
 from sopkit import __version__
-from sopkit.errors import SopkitError
+from sopkit.errors import MissingPath, SopkitError
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -59,8 +59,9 @@ def friendly_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
             return command(*args, **kwargs)
         except SopkitError as exc:
             _stderr(f"error: {exc.message}")
-            if exc.hint:
-                _stderr(f"hint: {exc.hint}")
+            hint = exc.hint or (_id_hint(exc.path) if isinstance(exc, MissingPath) else None)
+            if hint:
+                _stderr(f"hint: {hint}")
             raise typer.Exit(int(exc.exit_code)) from None
         except OSError as exc:  # the file system said no (disk full, a name too long...)
             where = f"{exc.filename}: " if exc.filename else ""
@@ -68,6 +69,25 @@ def friendly_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
             raise typer.Exit(2) from None
 
     return run
+
+
+def _id_hint(path: str) -> str | None:
+    """When a path that is not there is a SOP's id: the file to give instead (`paths`,
+    `walk` and `diff` take ids; commands over many SOPs take files and folders)."""
+    from sopkit.config import load_config
+    from sopkit.lookup import ids_in
+    from sopkit.values import is_valid_id
+
+    if not is_valid_id(path):
+        return None
+    try:
+        ids = ids_in(load_config().source)
+    except SopkitError:
+        return None
+    found = {known.casefold(): file for known, file in ids.items()}.get(path.casefold())
+    if found is None:
+        return None
+    return f"'{path}' is the id of {found}: this command takes files and folders; give {found}"
 
 
 def use_color(stream: object = None) -> bool:
