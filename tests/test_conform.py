@@ -388,18 +388,23 @@ def _fits_by_simulation(model: Model, nodes: list[int]) -> bool:
     return bool(states & model.ends)
 
 
+def _model_and_nodes(activities: list[str], check_silent: bool) -> tuple[Model, list[int]]:
+    """The test SOP as an alignment model, and the activities as its nodes (`check` silent
+    when asked, and then never logged)."""
+    sop = load_sop_text(SOP)
+    silent = ["check"] if check_silent else []
+    activities = [a for a in activities if a not in silent]
+    resolved = resolve(sop, activities, ActivityMap(silent=tuple(silent)))
+    return Model(sop, resolved.silent), [n for n in resolved.node_of if n is not None]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["receive", "check", "escalate", "answer", "urgent"]),
                 max_size=8), st.booleans())  # fmt: skip
 def test_fitting_agrees_with_an_automaton_and_alignments_explain_every_event(
     activities: list[str], check_silent: bool
 ) -> None:
-    sop = load_sop_text(SOP)
-    silent = ["check"] if check_silent else []
-    activities = [a for a in activities if a not in silent]  # a silent node is never logged
-    resolved = resolve(sop, activities, ActivityMap(silent=tuple(silent)))
-    nodes = [n for n in resolved.node_of if n is not None]
-    model = Model(sop, resolved.silent)
+    model, nodes = _model_and_nodes(activities, check_silent)
     expected = _fits_by_simulation(model, nodes)
     assert model.fits(nodes) == expected
     alignment = model.align(nodes)
@@ -443,12 +448,7 @@ def _fewest_deviations(model: Model, nodes: list[int]) -> int:
 def test_an_alignment_has_the_fewest_deviations_and_follows_the_sop(
     activities: list[str], check_silent: bool
 ) -> None:
-    sop = load_sop_text(SOP)
-    silent = ["check"] if check_silent else []
-    activities = [a for a in activities if a not in silent]
-    resolved = resolve(sop, activities, ActivityMap(silent=tuple(silent)))
-    nodes = [n for n in resolved.node_of if n is not None]
-    model = Model(sop, resolved.silent)
+    model, nodes = _model_and_nodes(activities, check_silent)
     alignment = model.align(nodes)
     assert len(alignment.deviations) == _fewest_deviations(model, nodes)
     at = -1  # the path's moves go from node to node along the SOP's edges
