@@ -698,3 +698,27 @@ def test_xml_beyond_the_safe_readers_limits_is_said_in_words(
     assert (
         "broken.xes:2: not well-formed XML: " in cli("conform", "sops/t1.yaml", "broken.xes").output
     )
+
+
+def test_a_log_given_twice_a_pipe_and_a_csat_without_numbers_are_said(
+    sop: Path, write: WriteFile, cli: RunCli, workdir: Path
+) -> None:
+    import os
+
+    write("log.csv", "Case ID,Activity,Complete Timestamp,CSAT\n"
+          "a,receive,2026-01-05T09:00:00Z,n/a\n")  # fmt: skip
+    (workdir / "again.csv").symlink_to(workdir / "log.csv")
+    twice = cli("conform", "sops/t1.yaml", "log.csv", "again.csv")
+    assert twice.exit_code == 2
+    assert "again.csv is given twice (as log.csv too): its events would count twice" in (
+        twice.output
+    )
+    os.mkfifo(workdir / "pipe.csv")
+    piped = cli("conform", "sops/t1.yaml", "pipe.csv")
+    assert piped.exit_code == 2
+    assert "pipe.csv is not a regular file: save the log to a file first" in piped.output
+    for form, said in (("text", "CSAT: no case has a number in its 'CSAT' attribute"),
+                       ("markdown", "CSAT: no case has a number in its 'CSAT' attribute"),
+                       ("html", "CSAT: no case has a number in its “CSAT” attribute")):  # fmt: skip
+        result = cli("conform", "sops/t1.yaml", "log.csv", "--csat", "CSAT", "-f", form)
+        assert said in result.stdout, form

@@ -411,11 +411,19 @@ def reader_for(path: str) -> Reader:
 
 def read_logs(paths: Sequence[str], chosen: Columns, zone: tzinfo) -> Log:
     log = Log(list(paths))
+    seen: dict[str, str] = {}
     for path in paths:
+        real = os.path.realpath(path)
+        if real in seen:
+            raise LogError(f"{path} is given twice (as {seen[real]} too): its events would "
+                           "count twice")  # fmt: skip
+        seen[real] = path
         if os.path.isdir(path):
             raise LogError(f"{path} is a folder: name the log files")
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise LogError(f"no such file: {path}")
+        if not os.path.isfile(path):  # read twice (the layout is sniffed first): no pipes
+            raise LogError(f"{path} is not a regular file: save the log to a file first")
         reader_for(path)(path, log, chosen, zone)
     if not log.events:
         why = f" ({log.bad_count} rows could not be read)" if log.bad_count else ""

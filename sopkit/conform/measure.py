@@ -113,6 +113,7 @@ class Report:
     durations: list[float]  # per case
     csat: float | None = None
     csat_cases: int = 0
+    csat_column: str | None = None  # the attribute --csat named
 
     @property
     def fitness(self) -> float:
@@ -347,6 +348,7 @@ def measure(sop: Sop, log: Log, resolved: Resolved, csat: str | None = None) -> 
         durations=durations,
         csat=statistics.fmean(csat_values) if csat_values else None,
         csat_cases=len(csat_values),
+        csat_column=csat,
     )
 
 

@@ -155,6 +155,9 @@ def _headline(report: Report) -> list[str]:
         lines.append(f"bottleneck: {neck.id} ({percent(report.time_share(neck))} of the time)")
     if report.csat is not None:
         lines.append(f"CSAT: {report.csat:.2f} average over {report.csat_cases} cases")
+    elif report.csat_column is not None:
+        lines.append(f"CSAT: no case has a number in its '{clip(report.csat_column, 60)}' "
+                     "attribute")  # fmt: skip
     return lines
 
 
