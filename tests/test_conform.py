@@ -722,3 +722,26 @@ def test_a_log_given_twice_a_pipe_and_a_csat_without_numbers_are_said(
                        ("html", "CSAT: no case has a number in its “CSAT” attribute")):  # fmt: skip
         result = cli("conform", "sops/t1.yaml", "log.csv", "--csat", "CSAT", "-f", form)
         assert said in result.stdout, form
+
+
+def test_times_in_a_spreadsheets_layout_are_read_with_the_layout_the_hint_names(
+    sop: Path, write: WriteFile, cli: RunCli
+) -> None:
+    write("eu.csv", HEADER + _rows("a", [("receive", "05.01.2026 09:00"),
+                                         ("check", "05.01.2026 09:01"),
+                                         ("answer", "13.01.2026 09:02")]))  # fmt: skip
+    unread = cli("conform", "sops/t1.yaml", "eu.csv")
+    assert unread.exit_code == 2
+    assert ("hint: times such as '05.01.2026 09:00' are not ISO 8601: give --time-format "
+            "'%d.%m.%Y %H:%M'") in unread.output  # fmt: skip
+    read = _conform(cli, "eu.csv", "--time-format", "%d.%m.%Y %H:%M")
+    assert read["events"] == 3
+    assert _case(read, "a")["duration_s"] == 8 * 86400 + 120
+    write("us.csv", HEADER + _rows("b", [("receive", "01/05/2026 09:00"),
+                                         ("check", "2026-01-05T09:01:00Z")]))  # fmt: skip
+    either = cli("conform", "sops/t1.yaml", "us.csv").output  # one row read, one not
+    assert ("'01/05/2026 09:00' are not ISO 8601: give --time-format '%d/%m/%Y %H:%M' or "
+            "--time-format '%m/%d/%Y %H:%M'") in either  # fmt: skip
+    wrong = cli("conform", "sops/t1.yaml", "eu.csv", "--time-format", "dd.mm.yyyy")
+    assert wrong.exit_code == 2
+    assert "--time-format 'dd.mm.yyyy' names no day" in wrong.output

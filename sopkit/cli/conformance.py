@@ -60,6 +60,15 @@ def conform(
             help="The zone of times written without one (default: UTC).",
         ),
     ] = None,
+    time_format: Annotated[
+        str | None,
+        typer.Option(
+            "--time-format",
+            metavar="LAYOUT",
+            help="How the times are written when not ISO 8601, in strptime codes: "
+            "'%d.%m.%Y %H:%M' reads 15.01.2026 09:30.",
+        ),
+    ] = None,
     csat: Annotated[
         str | None,
         typer.Option(
@@ -97,7 +106,7 @@ def conform(
       sopkit conform CS-ESC-002 practice.csv --min-fitness 0.9
     """
     from sopkit.config import load_config
-    from sopkit.conform.logs import Columns
+    from sopkit.conform.logs import Columns, time_layout
     from sopkit.conform.run import ConformOptions, word, zone_named
     from sopkit.conform.run import conform as run_conform
     from sopkit.lookup import find
@@ -105,7 +114,7 @@ def conform(
     config = load_config()
     chosen, _ = find(sop, source or config.source)
     options = ConformOptions(
-        Columns(case, activity, timestamp, resource),
+        Columns(case, activity, timestamp, resource, time_format=time_layout(time_format)),
         str(map_file) if map_file else None,
         zone_named(timezone),
         csat,

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
 
 from sopkit.errors import ExitCode, SopkitError
@@ -55,6 +55,7 @@ class Log:
     bad: list[tuple[str, BadRow]] = field(default_factory=list)  # (file, row)
     bad_count: int = 0
     events: int = 0
+    bad_times: list[str] = field(default_factory=list)  # the first times not understood
     timed_rows: bool = False  # some row has its own start time
     starts: bool = False  # some event is a start (lifecycle): steps are timed from them
     _codes: dict[str, int] = field(default_factory=dict)
@@ -81,6 +82,14 @@ class Log:
         self.bad_count += 1
         if len(self.bad) < 1000:  # the count says the rest
             self.bad.append((file, BadRow(line, why)))
+
+    def time_hint(self) -> str | None:
+        """How to read the times that were not understood, when they share a layout."""
+        layouts = layouts_of(self.bad_times)
+        if not layouts:
+            return None
+        given = " or ".join(f"--time-format '{layout}'" for layout in layouts[:2])
+        return f"times such as '{clip(self.bad_times[0], 40)}' are not ISO 8601: give {given}"
 
 
 # Column names as exporters write them (lowercase, runs of space, `_` and `-` as one space).
@@ -123,13 +132,16 @@ class TimeParser:
     zone, when `zone` has a fixed offset: each date is converted once, the time of day is
     added (a million events have a few thousand dates)."""
 
-    def __init__(self, zone: tzinfo) -> None:
+    def __init__(self, zone: tzinfo, layout: str | None = None) -> None:
         self.zone = zone
         self.fixed = zone.utcoffset(None) is not None  # UTC, +02:00; not Europe/Ljubljana
         self.days: dict[str, float | None] = {}
+        self.layout = layout
 
     def __call__(self, text: str) -> float | None:
         value = text.strip()
+        if self.layout is not None:
+            return _laid_out(value, self.layout, self.zone)
         size = len(value)
         fraction_ok = size == 19 or (size > 20 and value[19] == "." and value[20:].isdigit())
         if (self.fixed and fraction_ok and value[10] in " T" and value[13] == ":"
@@ -144,6 +156,49 @@ class TimeParser:
                 fraction = float("0" + value[19:]) if size > 20 else 0.0
                 return day + hours * 3600 + minutes * 60 + seconds + fraction
         return parse_time(value, self.zone)
+
+
+def _laid_out(value: str, layout: str, zone: tzinfo) -> float | None:
+    try:
+        moment = datetime.strptime(value, layout)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.timestamp()
+
+
+# Layouts that spreadsheets and helpdesks write, tried on the times that were not
+# understood: day first (Slovenia, Greece, most of Europe) before month first (the US).
+LAYOUTS = (
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d. %m. %Y %H:%M:%S", "%d. %m. %Y %H:%M",
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M",
+    "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y",
+)  # fmt: skip
+
+
+def time_layout(given: str | None) -> str | None:
+    """`--time-format` checked: strptime codes that hold a date."""
+    if given is None:
+        return None
+    if not any(code in given for code in ("%d", "%j", "%U", "%W")) or "%" not in given:
+        raise LogError(f"--time-format '{given}' names no day: write strptime codes such as "
+                       "'%d.%m.%Y %H:%M' (15.01.2026 09:30)")  # fmt: skip
+    try:
+        datetime.now().strftime(given)
+    except ValueError as exc:
+        raise LogError(f"--time-format '{given}': {exc}") from None
+    return given
+
+
+def layouts_of(values: Sequence[str]) -> list[str]:
+    """The layouts of LAYOUTS that read every one of `values` (two when the day and the
+    month could be either way round)."""
+    if not values:
+        return []
+    return [layout for layout in LAYOUTS
+            if all(_laid_out(v, layout, UTC) is not None for v in values)]  # fmt: skip
 
 
 def _lifecycle(value: str) -> int | None:
@@ -166,6 +221,7 @@ class Columns:
     timestamp: str | None = None
     resource: str | None = None
     extra: tuple[str, ...] = ()  # case attributes to keep (`--csat`)
+    time_format: str | None = None  # strptime codes, for times that are not ISO 8601
 
 
 def _find_columns(header: Sequence[str], chosen: Columns, path: str) -> dict[str, int]:
@@ -254,7 +310,7 @@ def _read_rows(
     extra = [(name, header.index(name) if name in header else normal.index(_normal(name)))
              for name in chosen.extra]  # fmt: skip
     width = max(columns.values())
-    parse = TimeParser(zone)
+    parse = TimeParser(zone, chosen.time_format)
     cases, codes = log.cases, log._codes  # the loop of a million rows: no method calls
     count = 0
     line = 1
@@ -275,6 +331,8 @@ def _read_rows(
             time = parse(row[time_at])
             if time is None:
                 log.reject(path, line, f"'{clip(row[time_at], 60)}' is not a time")
+                if len(log.bad_times) < 20 and row[time_at].strip():
+                    log.bad_times.append(row[time_at].strip())
                 continue
             lifecycle = _lifecycle(row[life_at]) if life_at is not None else COMPLETE
             if lifecycle is None:
@@ -427,5 +485,5 @@ def read_logs(paths: Sequence[str], chosen: Columns, zone: tzinfo) -> Log:
         reader_for(path)(path, log, chosen, zone)
     if not log.events:
         why = f" ({log.bad_count} rows could not be read)" if log.bad_count else ""
-        raise LogError(f"no events in {', '.join(paths)}{why}")
+        raise LogError(f"no events in {', '.join(paths)}{why}", hint=log.time_hint())
     return log

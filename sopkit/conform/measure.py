@@ -114,6 +114,7 @@ class Report:
     csat: float | None = None
     csat_cases: int = 0
     csat_column: str | None = None  # the attribute --csat named
+    time_hint: str | None = None  # how to read the times that were not understood
 
     @property
     def fitness(self) -> float:
@@ -349,6 +350,7 @@ def measure(sop: Sop, log: Log, resolved: Resolved, csat: str | None = None) -> 
         csat=statistics.fmean(csat_values) if csat_values else None,
         csat_cases=len(csat_values),
         csat_column=csat,
+        time_hint=log.time_hint(),
     )
 
 

@@ -177,6 +177,8 @@ def _advice(report: Report) -> list[str]:
     if report.bad_rows:
         examples = "; ".join(f"{f}:{line}: {why}" for f, line, why in report.bad_examples[:3])
         lines.append(f"{report.bad_rows} rows could not be read ({examples})")
+        if report.time_hint:
+            lines.append(report.time_hint)
     if report.unknown:
         named = ", ".join(f"{clip(a, 60)} ({n})" for a, n in report.unknown[:10])
         lines.append(f"activities that match no node: {named}; map them or ignore them "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
 
 from sopkit.conform.logs import Columns, LogError, read_logs
@@ -51,8 +51,7 @@ def conform(
     chosen = read_map(options.map_file) if options.map_file else ActivityMap()
     columns = options.columns
     if options.csat:
-        columns = Columns(columns.case, columns.activity, columns.timestamp, columns.resource,
-                          (*columns.extra, options.csat))  # fmt: skip
+        columns = replace(columns, extra=(*columns.extra, options.csat))
     tell(f"reading {', '.join(logs)}")
     log = read_logs(logs, columns, options.zone)
     tell(f"checking {log.events} events of {len(log.cases)} cases against {sop.id}")
