@@ -584,7 +584,7 @@ def test_the_quick_time_reading_equals_the_standard_one(
     from datetime import UTC, timedelta, timezone
     from zoneinfo import ZoneInfo
 
-    from sopkit.conform.logs import TimeParser, parse_time
+    from sopkit.conform.times import TimeParser, parse_time
 
     zone = {"UTC": UTC, "+05:30": timezone(timedelta(hours=5, minutes=30))}.get(
         zone_name

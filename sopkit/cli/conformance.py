@@ -106,9 +106,10 @@ def conform(
       sopkit conform CS-ESC-002 practice.csv --min-fitness 0.9
     """
     from sopkit.config import load_config
-    from sopkit.conform.logs import Columns, time_layout
+    from sopkit.conform.logs import Columns
     from sopkit.conform.run import ConformOptions, word, zone_named
     from sopkit.conform.run import conform as run_conform
+    from sopkit.conform.times import time_layout
     from sopkit.lookup import find
 
     config = load_config()
