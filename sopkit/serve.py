@@ -22,6 +22,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from sopkit.discovery import discover
 from sopkit.errors import SopkitError
@@ -235,23 +236,17 @@ Rebuild = Callable[[set[str]], Iterable[Sequence[str] | None]]
 place, the site's pages it changed (None: any page may have)."""
 
 
-def serve(
-    site: Path,
-    host: str,
-    port: int,
-    paths: Sequence[str],
-    rebuild: Rebuild,
-    stop: threading.Event,
-    ready: Callable[[str], None] = lambda url: None,
-    interval: float = 0.2,
-) -> None:
-    """Serve `site` until `stop` is set, calling `rebuild` whenever the SOPs change; open
-    pages reload when a step of it changed them.
+class Listening(NamedTuple):
+    """A server bound to its address, not yet answering, and its builds."""
 
-    A newer change stops a rebuild between its steps: the next one writes what is left.
-    `ready` is called with the address once the server is listening (with port 0, on
-    the port the system chose).
-    """
+    server: http.server.ThreadingHTTPServer
+    builds: Builds
+    host: str
+
+
+def listen(site: Path, host: str, port: int) -> Listening:
+    """Bind the address first: a port in use or a host that is not this machine's is
+    said at once, not after a render of the whole handbook."""
     builds = Builds()
     handler = functools.partial(type("Handler", (_Handler,), {"builds": builds, "bound": host}),
                                 directory=str(site))  # fmt: skip
@@ -259,6 +254,25 @@ def serve(
         server = _server_class(host)((host, port), handler)
     except OSError as exc:
         raise SopkitError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return Listening(server, builds, host)
+
+
+def serve(
+    listening: Listening,
+    paths: Sequence[str],
+    rebuild: Rebuild,
+    stop: threading.Event,
+    ready: Callable[[str], None] = lambda url: None,
+    interval: float = 0.2,
+) -> None:
+    """Answer on the address `listen` bound until `stop` is set, calling `rebuild`
+    whenever the SOPs change; open pages reload when a step of it changed them.
+
+    A newer change stops a rebuild between its steps: the next one writes what is left.
+    `ready` is called with the address once the server answers (with port 0, on the
+    port the system chose).
+    """
+    server, builds, host = listening
     with server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

@@ -125,6 +125,7 @@ def test_a_port_in_use_is_said_before_anything_claims_to_serve(workdir: Path) ->
     assert done.returncode == 2
     assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
     assert "serving" not in done.stderr
+    assert not (workdir / "out").exists()  # said before rendering, not after
 
 
 def _ipv6_loopback() -> bool:

@@ -177,8 +177,8 @@ def serve(
     from sopkit.render.incremental import LiveHandbook, Update
     from sopkit.render.output import SITE
     from sopkit.rules import RULES
+    from sopkit.serve import listen, site_pages
     from sopkit.serve import serve as run_server
-    from sopkit.serve import site_pages
 
     config = load_config(known_rules=RULES)
     out = output or config.output
@@ -215,18 +215,23 @@ def serve(
             live.forget()
             _stderr(f"error: {exc.strerror}; still serving the last good handbook")
 
-    for _ in steps(live.render()):
-        pass
-    if not (out / SITE / "index.html").is_file():
-        raise SopkitError("nothing to serve: the handbook could not be rendered")
+    listening = listen(out / SITE, host, port)
+    try:
+        for _ in steps(live.render()):
+            pass
+        if not (out / SITE / "index.html").is_file():
+            raise SopkitError("nothing to serve: the handbook could not be rendered")
+    except BaseException:
+        listening.server.server_close()
+        raise
     stop = threading.Event()
 
     def ready(url: str) -> None:
         _stderr(f"serving {shown(out / SITE)} at {url} (Ctrl-C to stop)")
 
     try:
-        run_server(out / SITE, host, port, live.paths,
-                   lambda changed: steps(live.edit(changed)), stop, ready)  # fmt: skip
+        run_server(listening, live.paths, lambda changed: steps(live.edit(changed)), stop,
+                   ready)  # fmt: skip
     except KeyboardInterrupt:
         stop.set()
         _stderr("stopped")
