@@ -53,16 +53,22 @@ def depth_overflow(events: Iterable[Event]) -> Finding | None:
     return None
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters but tab and newline; and the two noncharacters that XML (BPMN, an
+# SVG flowchart) cannot hold at all, which lxml refuses and `dot` writes as they are.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def control_character_in(text: str) -> str | None:
-    """The first control character a text may not hold, named: `U+001B (ESC)`."""
+    """The first character a text may not hold, and why: `the control character U+001B
+    (ESC); texts may hold only newline and tab`."""
     found = _CONTROL.search(text)
     if found is None:
         return None
     char = found.group()
-    return f"U+{ord(char):04X} ({_CONTROL_NAMES.get(char, 'control')})"
+    if char in "\ufffe\uffff":
+        return f"the noncharacter U+{ord(char):04X}, which XML (BPMN, SVG) cannot hold"
+    return (f"the control character U+{ord(char):04X} ({_CONTROL_NAMES.get(char, 'control')}); "
+            "texts may hold only newline and tab")  # fmt: skip
 
 
 def control_characters(root: Node) -> list[Finding]:
@@ -78,11 +84,7 @@ def control_characters(root: Node) -> list[Finding]:
         if isinstance(node, ScalarNode):
             found = control_character_in(str(node.value))
             if found:
-                message = (
-                    f"the text holds the control character {found}; texts may hold only "
-                    "newline and tab: remove it"
-                )
-                findings.append(Finding(SCHEMA, loc_of(node), message))
+                findings.append(Finding(SCHEMA, loc_of(node), f"the text holds {found}: remove it"))
         else:
             stack.extend(reversed(children(node)))
     findings.sort(key=lambda f: (f.loc.line, f.loc.column))

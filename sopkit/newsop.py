@@ -45,7 +45,7 @@ def create_sop(
             raise SopkitError(f"{label} must not be empty")
         control = control_character_in(value)
         if control is not None:  # the new SOP would not check clean
-            raise SopkitError(f"{label} holds the control character {control}: remove it")
+            raise SopkitError(f"{label} holds {control}: remove it")
     target_folder = folder or config.source
     if target_folder.exists() and not target_folder.is_dir():
         raise SopkitError(f"--dir {shown(target_folder)} is a file, not a folder")
