@@ -92,21 +92,22 @@ if [ "$setup" = test ] && ! command -v pdftotext >/dev/null 2>&1; then
     say "pdftotext is missing and could not be installed: the print tests will fail (apt-get install poppler-utils)"
 fi
 
-# The BPMN export's oracles (tests/test_bpmn_tools.py): bpmnlint and bpmn-js from npm,
-# pinned by tests/bpmn/node/package-lock.json. Node.js itself from the distribution.
+# Other tools' own checkers from npm: bpmnlint and bpmn-js (tests/test_bpmn_tools.py) and
+# Mermaid (tests/test_mermaid.py), pinned by tests/bpmn/node/package-lock.json. Node.js
+# itself from the distribution.
 if [ "$setup" = test ]; then
   if ! command -v npm >/dev/null 2>&1; then
-    apt_install nodejs npm || say "npm is missing and could not be installed: the BPMN tool tests will fail"
+    apt_install nodejs npm || say "npm is missing and could not be installed: the BPMN tool and Mermaid tests will fail"
   fi
   node_dir=tests/bpmn/node
   node_stamp="$node_dir/node_modules/.sopkit-installed"
   node_lock=$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)
   if command -v npm >/dev/null 2>&1 && [ "$(cat "$node_stamp" 2>/dev/null || true)" != "$node_lock" ]; then
-    say "installing bpmnlint and bpmn-js (npm ci in $node_dir)"
+    say "installing bpmnlint, bpmn-js and Mermaid (npm ci in $node_dir)"
     if (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
       echo "$node_lock" > "$node_stamp"
     else
-      say "npm ci failed: the BPMN tool tests will fail"
+      say "npm ci failed: the BPMN tool and Mermaid tests will fail"
     fi
   fi
 fi

@@ -84,8 +84,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^\w]+", "-", normal).strip("-_") or "x"
 
 
+# Mermaid reads `#name;` and `#123;` as characters. `:` and `;` are written so too: before
+# parsing, Mermaid cuts the last `;` off any line that matches `style.*:\S*#.*;` (a label
+# reading "style:" and a quote lost its closing quote's `;`).
 _MERMAID_ENTITIES = {
     '"': "#quot;",
+    ":": "#58;",
+    ";": "#59;",
+    "\\": "#92;",  # `\n` in a label would be a line break
     "#": "#35;",
     "<": "#lt;",
     ">": "#gt;",

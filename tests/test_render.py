@@ -237,7 +237,7 @@ def test_user_text_is_never_code(cli: RunCli, write: WriteFile, flowchart: str) 
         raw_svg = (out / "EVIL-1.svg").read_text(encoding="utf-8")
         assert "<script" not in raw_svg
     else:
-        assert '-->|"#quot;#93;; x #91;"| n2' in page
+        assert '-->|"#quot;#93;#59; x #91;"| n2' in page
         assert 'n1{"2. Is it #quot;end#quot; #91;or#93; #40;not#41;?"}' in page
 
 
