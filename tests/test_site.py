@@ -44,6 +44,7 @@ steps:
 
 
 LONG_WORD = "Pneumono" + "ultramicroscopicsilicovolcano" * 70  # about 2,000 characters
+LONG_CODE = "C:/Users/agent/AppData/Local/HelpdeskClient/profiles/default/escalation-poster.pdf"
 
 OUTSIDE = f"""\
 id: OUT-1
@@ -51,10 +52,12 @@ title: Pictures from elsewhere
 department: Security
 owner: O <o@example.com>
 purpose: |
-  ![the escalation poster](https://images.example.com/poster.png) hangs in the office.
+  ![the escalation poster](https://images.example.com/poster.png), printed from
+  `{LONG_CODE}`, hangs in the office.
 steps:
   - id: a
     step: Look up {LONG_WORD} in the glossary
+    details: Then run `{LONG_CODE}`.
   - {{id: b, end: Done}}
 """
 
@@ -335,12 +338,21 @@ def test_an_external_image_is_a_link_and_nothing_loads_from_outside(
 def test_a_very_long_word_never_scrolls_the_page_sideways(
     browser: Browser, server: str, width: int
 ) -> None:
+    """Nor does long inline code (a path, a command line), while a short one (an id) stays
+    on one line: all inline code was kept whole, and a path scrolled a phone to 860 px."""
     context = browser.new_context(viewport={"width": width, "height": 800})
     tab = context.new_page()
-    tab.goto(server + "OUT-1.html")
-    assert LONG_WORD in tab.locator("main").inner_text().replace("\n", "")
-    overflow = tab.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0
+    for name in ("OUT-1.html", "index.html"):
+        tab.goto(server + name)
+        main = tab.locator("main").inner_text().replace("\n", "")
+        assert LONG_CODE in main  # the index shows the purpose's first sentence
+        if name == "OUT-1.html":
+            assert LONG_WORD in main
+            assert main.count(LONG_CODE) == 2  # in the purpose, and in the step's details
+        overflow = tab.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, name
+        whole = tab.locator("main code", has_text="OUT-1").first
+        assert whole.evaluate("e => e.getClientRects().length") == 1, name
     context.close()

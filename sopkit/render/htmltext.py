@@ -84,7 +84,7 @@ def convert(text: str) -> str:
     if len(text) > FORMATTED_CHARS:
         return unformatted(text)
     html = converted(text)
-    return html_links(clean(external_images_as_links(html)))
+    return wrapping_code(html_links(clean(external_images_as_links(html))))
 
 
 def converted(text: str) -> str:
@@ -118,7 +118,7 @@ def inline(text: str) -> Markup:
     html = html[html.index("<p>") + 3 : html.rindex("</p>")]
     for processor in engine.postprocessors:
         html = processor.run(html)
-    return Markup(html_links(clean(external_images_as_links(html))))
+    return Markup(wrapping_code(html_links(clean(external_images_as_links(html)))))
 
 
 def block(text: str) -> Markup:
@@ -139,6 +139,17 @@ def heading_id(text: str, taken: set[str]) -> str:
 def html_links(html: str) -> str:
     """Links between pages point at the .html files of the site."""
     return _MD_LINK.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', html)
+
+
+WHOLE_CODE_CHARS = 24
+"""Inline code up to this long (an id, a role, a short command) is never broken across
+lines; longer code (a path, a command line) may wrap, or a phone would scroll sideways."""
+_LONG_CODE = re.compile(rf"(?<!<pre>)<code>([^<]{{{WHOLE_CODE_CHARS + 1},}})</code>")
+
+
+def wrapping_code(html: str) -> str:
+    """Long inline code marked `wrap` (style.css lets it break anywhere)."""
+    return _LONG_CODE.sub(r'<code class="wrap">\1</code>', html)
 
 
 def external_images_as_links(html: str) -> str:

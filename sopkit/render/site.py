@@ -72,7 +72,7 @@ def _convert(markdown_text: str) -> tuple[str, str]:
     body = htmltext.external_images_as_links(body)
     toc = str(getattr(htmltext.converter(), "toc", ""))
     clean = _STEP_ANCHOR.sub(r'<li id="\2">\1', htmltext.clean(body))
-    return htmltext.html_links(clean), htmltext.clean(toc)
+    return htmltext.wrapping_code(htmltext.html_links(clean)), htmltext.clean(toc)
 
 
 @dataclass(frozen=True)
