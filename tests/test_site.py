@@ -54,10 +54,13 @@ owner: O <o@example.com>
 purpose: |
   ![the escalation poster](https://images.example.com/poster.png), printed from
   `{LONG_CODE}`, hangs in the office.
+roles:
+  customer_success_manager_for_enterprise_accounts: Customer success manager
 steps:
   - id: a
     step: Look up {LONG_WORD} in the glossary
     details: Then run `{LONG_CODE}`.
+    role: customer_success_manager_for_enterprise_accounts
   - {{id: b, end: Done}}
 """
 
@@ -342,17 +345,20 @@ def test_a_very_long_word_never_scrolls_the_page_sideways(
     on one line: all inline code was kept whole, and a path scrolled a phone to 860 px."""
     context = browser.new_context(viewport={"width": width, "height": 800})
     tab = context.new_page()
-    for name in ("OUT-1.html", "index.html"):
+    role = "roles/customer_success_manager_for_enterprise_accounts.html"  # a long role id
+    for name in ("OUT-1.html", "index.html", role):
         tab.goto(server + name)
         main = tab.locator("main").inner_text().replace("\n", "")
-        assert LONG_CODE in main  # the index shows the purpose's first sentence
-        if name == "OUT-1.html":
-            assert LONG_WORD in main
-            assert main.count(LONG_CODE) == 2  # in the purpose, and in the step's details
         overflow = tab.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, name
+        if name == role:
+            continue
+        assert LONG_CODE in main  # the index shows the purpose's first sentence
+        if name == "OUT-1.html":
+            assert LONG_WORD in main
+            assert main.count(LONG_CODE) == 2  # in the purpose, and in the step's details
         whole = tab.locator("main code", has_text="OUT-1").first
         assert whole.evaluate("e => e.getClientRects().length") == 1, name
     context.close()

@@ -210,8 +210,9 @@ def site_overviews(
         file = role.file.removesuffix(".md") + ".html"
         page = Page(file, "role.html.j2", role.plain_title, repo.language, "")
         rows = _role_rows(role, labels["step"], "../" * file.count("/"))
-        yield file, _page_html(env, page, labels, role=role, titles=repo.titles,
-                               rows_by_procedure=rows)  # fmt: skip
+        html = _page_html(env, page, labels, role=role, titles=repo.titles,
+                          rows_by_procedure=rows)  # fmt: skip
+        yield file, htmltext.wrapping_code(html.decode("utf-8")).encode()  # a long role id
     for name in sorted(pages):
         if not name.endswith(".md") or name in roles:
             continue
