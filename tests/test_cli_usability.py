@@ -65,6 +65,20 @@ def test_init_writes_a_commented_config_that_sopkit_reads(cli: RunCli, workdir: 
     assert written.read_text(encoding="utf-8") == text
 
 
+def test_init_beside_a_pyproject_with_sopkit_settings_writes_nothing(
+    cli: RunCli, workdir: Path
+) -> None:
+    """A sopkit.toml is read before pyproject.toml: it would have hidden these settings."""
+    (workdir / "sopkit.toml").unlink()
+    (workdir / "pyproject.toml").write_text('[tool.sopkit]\nsource = "procedures"\n', "utf-8")
+    refused = cli("init")
+    assert refused.exit_code == 1
+    assert "pyproject.toml has a [tool.sopkit] table" in refused.stderr
+    assert not (workdir / "sopkit.toml").exists()
+    (workdir / "pyproject.toml").write_text('[project]\nname = "x"\n', "utf-8")
+    assert cli("init").exit_code == 0  # a pyproject without sopkit settings is no reason
+
+
 def test_rules_help_keeps_its_config_example(cli: RunCli) -> None:
     text = cli("rules", "--help").stdout
     lines = [line.strip() for line in text.splitlines()]

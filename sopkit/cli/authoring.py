@@ -99,12 +99,19 @@ def init(
     """
     import os
 
-    from sopkit.config import CONFIG_FILE, starter_config
+    from sopkit.config import CONFIG_FILE, PYPROJECT, find_config, starter_config
     from sopkit.errors import ExitCode, SopkitError
 
     target = folder / CONFIG_FILE
     if not folder.is_dir():
         raise SopkitError(f"{folder} is not a folder")
+    found = find_config(folder.resolve())
+    if found is not None and found[0] == folder.resolve() / PYPROJECT:
+        # a sopkit.toml beside it would be read instead, and its settings silently lost
+        error = SopkitError(f"{folder / PYPROJECT} has a [tool.sopkit] table: sopkit reads its "
+                            f"settings from there, so no {CONFIG_FILE} was written")  # fmt: skip
+        error.exit_code = ExitCode.PROBLEMS
+        raise error
     try:
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except FileExistsError:
