@@ -16,7 +16,13 @@ from typing import Any
 import graphviz
 
 from sopkit.conform.measure import NodeStats, Report
-from sopkit.conform.report import as_data, deviation_counts, percent, short_time
+from sopkit.conform.report import (
+    VARIANT_ACTIVITIES,
+    as_data,
+    deviation_counts,
+    percent,
+    short_time,
+)
 from sopkit.model import Decision, End
 from sopkit.text import wrap
 
@@ -126,5 +132,6 @@ def html_report(report: Report, chart_svg: bytes | None, chart_note: str | None)
         deviations=deviation_counts(report).most_common(),
         short_time=short_time,
         percent=percent,
+        shown_activities=VARIANT_ACTIVITIES,
         colours={"on_time": ON_TIME, "late": LATE, "slow": SLOW, "unmeasured": UNMEASURED},
     )
