@@ -314,3 +314,61 @@ def test_export_refuses_a_sop_with_errors(cli: RunCli, workdir: Path) -> None:
     assert result.exit_code == 1
     assert "unknown-target" in result.output
     assert not (workdir / "bad.bpmn").exists()
+
+
+CAMUNDA_7 = """\
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+             xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
+  <process id="refund" name="Refund">
+    <startEvent id="start"/>
+    <userTask id="check" name="Check the order" camunda:candidateGroups="support, leads"/>
+    <userTask id="approve" name="Approve the refund" camunda:assignee="shift-lead"/>
+    <userTask id="tell" name="Tell the customer" camunda:assignee="${initiator}"/>
+    <endEvent id="done" name="Refunded"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="check"/>
+    <sequenceFlow id="f2" sourceRef="check" targetRef="approve"/>
+    <sequenceFlow id="f3" sourceRef="approve" targetRef="tell"/>
+    <sequenceFlow id="f4" sourceRef="tell" targetRef="done"/>
+  </process>
+</definitions>
+"""
+CAMUNDA_8 = """\
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="x">
+  <bpmn:process id="refund8" name="Refund" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="check" name="Check the order">
+      <bpmn:extensionElements>
+        <zeebe:assignmentDefinition candidateGroups="support" />
+      </bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:userTask id="approve" name="Approve the refund">
+      <bpmn:extensionElements>
+        <zeebe:assignmentDefinition assignee="= lead" />
+      </bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="done" name="Refunded"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="approve"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="approve" targetRef="done"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_camunda_user_tasks_without_lanes_get_their_groups_as_roles(
+    cli: RunCli, workdir: Path
+) -> None:
+    """Camunda models assign user tasks instead of drawing lanes: the first candidate
+    group, else the assignee, is the step's role; an expression names nobody yet."""
+    (workdir / "c7.bpmn").write_text(CAMUNDA_7, encoding="utf-8")
+    (workdir / "c8.bpmn").write_text(CAMUNDA_8, encoding="utf-8")
+    result = cli("import", "bpmn", "c7.bpmn", "c8.bpmn", "-o", ".")
+    assert result.exit_code == 0, result.output
+    seven, eight = _load(workdir / "c7.yaml"), _load(workdir / "c8.yaml")
+    assert seven["roles"] == {"support": "support", "shift-lead": "shift-lead"}
+    steps = seven["steps"]
+    assert isinstance(steps, list)
+    assert [step.get("role") for step in steps] == ["support", "shift-lead", None, None]
+    assert eight["roles"] == {"support": "support"}
+    assert cli("check", "c7.yaml", "c8.yaml").exit_code == 0

@@ -42,6 +42,7 @@ class Node:
     events: tuple[str, ...] = ()  # event definitions: timer, message, ...
     sub: Process | None = None  # an embedded sub-process's contents
     extra: dict[str, str] = field(default_factory=dict)  # sopkit's own attributes
+    assigned: str | None = None  # a Camunda user task's candidate group, else its assignee
 
 
 @dataclass
@@ -170,8 +171,45 @@ def _read_process(element: etree._Element, path: str) -> Process:
             lane_sets.append(child)  # read once the nodes they name are known
     for lane_set in lane_sets:
         _read_lanes(lane_set, process)
+    if not process.lanes:
+        _lanes_of_assignments(process)
     _read_annotations(element, process)
     return process
+
+
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+
+
+def _assigned(element: etree._Element) -> str | None:
+    """Whom a Camunda user task is for: its first candidate group, else its assignee.
+    Camunda 7 writes them as attributes, Camunda 8 in an `assignmentDefinition`; an
+    expression (`=group`, `${user}`) names nobody yet."""
+    groups, assignee = (
+        element.get(f"{{{CAMUNDA}}}candidateGroups"),
+        element.get(f"{{{CAMUNDA}}}assignee"),
+    )
+    for extension in _model(element, "extensionElements"):
+        for child in extension.iter():
+            if isinstance(child.tag, str) and _local(child) == "assignmentDefinition":
+                groups = groups or child.get("candidateGroups")
+                assignee = assignee or child.get("assignee")
+    for value in (groups, assignee):
+        first = (value or "").split(",")[0].strip()
+        if first and not first.startswith(("=", "$", "#")):
+            return first
+    return None
+
+
+def _lanes_of_assignments(process: Process) -> None:
+    """A model without lanes that assigns its user tasks (Camunda's way) gets a lane per
+    candidate group or assignee, so that they become the SOP's roles."""
+    for node in process.nodes.values():
+        if node.assigned is None:
+            continue
+        lane_id = f"assigned-{node.assigned}"
+        if all(lane.id != lane_id for lane in process.lanes):
+            process.lanes.append(Lane(lane_id, node.assigned))
+        node.lane = lane_id
 
 
 def _read_node(element: etree._Element, kind: str, path: str) -> Node:
@@ -189,6 +227,7 @@ def _read_node(element: etree._Element, kind: str, path: str) -> Node:
         handler=element.get("triggeredByEvent") == "true",
         events=definitions,
         extra=_extra(element),
+        assigned=_assigned(element) if kind == "userTask" else None,
     )
     if kind in SUB_PROCESSES:
         node.sub = _read_process(element, path)
