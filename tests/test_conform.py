@@ -179,7 +179,11 @@ def test_silent_nodes_ignored_activities_and_a_map_file(sop: Path, write: WriteF
     write("bad-map.yaml", "activities: {Ticket in: recieve}\n")
     result = cli("conform", "sops/t1.yaml", "log.csv", "--map", "bad-map.yaml")
     assert result.exit_code == 2
-    assert "'recieve', which is no node of T-1 (did you mean 'receive'?)" in result.output
+    assert ("bad-map.yaml:1:25: 'Ticket in' is mapped to 'recieve', which is no node of T-1 "
+            "(did you mean 'receive'?)") in result.output  # fmt: skip
+    write("bad-silent.yaml", "silent:\n  - check\n  - chek\n")
+    result = cli("conform", "sops/t1.yaml", "log.csv", "--map", "bad-silent.yaml")
+    assert "bad-silent.yaml:3:5: silent names 'chek', which is no node of T-1" in result.output
     write("typo-map.yaml", "activity: {}\n")
     result = cli("conform", "sops/t1.yaml", "log.csv", "--map", "typo-map.yaml")
     assert result.exit_code == 2

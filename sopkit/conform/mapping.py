@@ -38,6 +38,9 @@ class ActivityMap:
     silent: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     path: str | None = None
+    places: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """`file:line:column` of each node id the file names, by ("activities", activity) and
+    ("silent", node id): a wrong one is reported where it is written."""
 
 
 def read_map(path: str) -> ActivityMap:
@@ -64,7 +67,22 @@ def read_map(path: str) -> ActivityMap:
             raise LogError(f"{where(path, data, name)}: {name} is a list of "
                            f"{'node ids' if name == 'silent' else 'activity names'}")  # fmt: skip
         lists[name] = tuple(value)
-    return ActivityMap(dict(activities), lists["silent"], lists["ignore"], path)
+    places = {("activities", key): _place(path, activities, key) for key in activities}
+    silent = data.get("silent") or []
+    places.update((("silent", node), _place(path, silent, n)) for n, node in enumerate(silent))
+    return ActivityMap(dict(activities), lists["silent"], lists["ignore"], path, places)
+
+
+def _place(path: str, container: object, key: object) -> str:
+    """Where a value of a mapping (by key) or of a list (by index) is written."""
+    lc = getattr(container, "lc", None)  # ruamel's positions; none on a plain value
+    if lc is None:
+        return path
+    try:
+        line, column = lc.value(key) if isinstance(container, dict) else lc.item(key)
+    except (KeyError, IndexError, TypeError):
+        return path
+    return f"{path}:{line + 1}:{column + 1}"
 
 
 @dataclass
@@ -90,7 +108,8 @@ def resolve(sop: Sop, activities: Sequence[str], chosen: ActivityMap) -> Resolve
         index = sop.flow.first_index.get(node_id)
         if index is None:
             hint = did_you_mean(node_id, sop.flow.first_index)
-            raise LogError(f"{source}: '{activity}' is mapped to '{node_id}', which is no node "
+            place = chosen.places.get(("activities", activity), source)
+            raise LogError(f"{place}: '{activity}' is mapped to '{node_id}', which is no node "
                            f"of {sop.id}{hint}")  # fmt: skip
         declared[_key(activity)] = index
     silent_declared = set()
@@ -98,7 +117,8 @@ def resolve(sop: Sop, activities: Sequence[str], chosen: ActivityMap) -> Resolve
         index = sop.flow.first_index.get(node_id)
         if index is None:
             hint = did_you_mean(node_id, sop.flow.first_index)
-            raise LogError(f"{source}: silent names '{node_id}', which is no node of "
+            place = chosen.places.get(("silent", node_id), source)
+            raise LogError(f"{place}: silent names '{node_id}', which is no node of "
                            f"{sop.id}{hint}")  # fmt: skip
         silent_declared.add(index)
     ignore = {_key(name) for name in chosen.ignore}
