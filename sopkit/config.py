@@ -7,6 +7,7 @@ checked here, once, with messages that name the file and the key.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -140,7 +141,7 @@ def parse_config(table: Mapping[str, Any], path: Path, known_rules: Mapping[str,
     root = path.parent
 
     def fail(key: str, message: str) -> ConfigError:
-        return ConfigError(f"{path}: `{key}` {message}")
+        return ConfigError(f"{place_of(path, key)}: `{key}` {message}")
 
     for key in table:
         if key not in _KEYS:
@@ -181,6 +182,9 @@ def parse_config(table: Mapping[str, Any], path: Path, known_rules: Mapping[str,
     ):
         raise fail("languages", 'must be a list of BCP 47 language tags: ["en", "el", "sl"]')
     team = root / text("team", "team.yaml") if "team" in table else None
+    rules = table.get("rules", {})
+    severities = parse_severities(rules, known_rules, f"{path}: `rules`",
+                                  lambda rule: place_of(path, rule, "rules"))  # fmt: skip
     return Config(
         languages=tuple(languages),
         team=team,
@@ -190,7 +194,7 @@ def parse_config(table: Mapping[str, Any], path: Path, known_rules: Mapping[str,
         output=root / text("output", "handbook"),
         language=language,
         today=today,
-        severities=parse_severities(table.get("rules", {}), known_rules, f"{path}: `rules`"),
+        severities=severities,
         font=text("font", "DejaVu Sans"),
         flowchart=text("flowchart", "graphviz", FLOWCHARTS),
         direction=text("direction", "auto", DIRECTIONS),
@@ -202,18 +206,49 @@ def parse_config(table: Mapping[str, Any], path: Path, known_rules: Mapping[str,
 
 
 def parse_severities(
-    table: object, known_rules: Mapping[str, object], where: str
+    table: object,
+    known_rules: Mapping[str, object],
+    where: str,
+    place: Callable[[str], str] | None = None,
 ) -> dict[str, Severity]:
+    """Rule severities; `place` says where a rule's line is (`file:line:column`)."""
     if not isinstance(table, dict):
         raise ConfigError(f'{where} must be a table of rule = "error" | "warning" | "off"')
     severities: dict[str, Severity] = {}
     for rule, level in table.items():
+        at = place(rule) if place else where
         if known_rules and rule not in known_rules:
-            raise ConfigError(f"{where}: '{rule}' is not a rule{did_you_mean(rule, known_rules)}")
+            raise ConfigError(f"{at}: '{rule}' is not a rule{did_you_mean(rule, known_rules)}")
         try:
             severities[rule] = Severity(level)
         except ValueError:
             raise ConfigError(
-                f'{where}: \'{rule}\' must be "error", "warning" or "off", not {level!r}'
+                f'{at}: \'{rule}\' must be "error", "warning" or "off", not {level!r}'
             ) from None
     return severities
+
+
+def place_of(path: Path, key: str, table: str = "") -> str:
+    """`path:line:column` of `key` in the file's sopkit settings (`table`: a table inside
+    them, such as `rules`); the path alone when the line cannot be found. tomllib keeps
+    no positions, so the line is looked for: settings are one `key = value` a line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return str(path)
+    prefix = "tool.sopkit" if path.name == PYPROJECT else ""
+    wanted = ".".join(part for part in (prefix, table) if part)
+    section = ""
+    pattern = re.compile(rf"""\s*(["']?){re.escape(key)}\1\s*=""")
+    for number, line in enumerate(lines, start=1):
+        header = _SECTION.match(line)
+        if header:
+            section = header.group(1).replace(" ", "")
+            continue
+        found = pattern.match(line)
+        if section == wanted and found:
+            return f"{path}:{number}:{found.start(1) + 1}"
+    return str(path)
+
+
+_SECTION = re.compile(r"\s*\[([^\[\]]+)\]\s*(?:#.*)?$")

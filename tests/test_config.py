@@ -63,6 +63,28 @@ def test_invalid_config_names_the_key(
     assert message in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("file", "text", "place"),
+    [
+        ("sopkit.toml", '# ours\nsource = "sops"\n  sorce = "x"\n', "sopkit.toml:3:3: `sorce`"),
+        ("sopkit.toml", '[rules]\n"missing-ownr" = "off"\n', "sopkit.toml:2:1: 'missing-ownr'"),
+        ("pyproject.toml", '[project]\nname = "x"\n\n[tool.sopkit]\nhtml = 1\n',
+         "pyproject.toml:5:1: `html`"),
+        ("pyproject.toml", '[tool.sopkit.rules]\nno-exit = "loud"\n',
+         "pyproject.toml:2:1: 'no-exit'"),
+    ],
+)  # fmt: skip
+def test_invalid_config_says_the_line_and_column(
+    write: WriteFile, workdir: Path, file: str, text: str, place: str
+) -> None:
+    (workdir / "sopkit.toml").unlink(missing_ok=True)
+    write(file, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(workdir, RULES)
+    assert caught.value.message.startswith(str(workdir / place.split(":")[0]) + ":")
+    assert place.split(":", 1)[1] in caught.value.message
+
+
 def test_invalid_config_exits_2(cli: RunCli, write: WriteFile) -> None:
     write("sopkit.toml", 'sorce = "sops"\n')
     write("sops/a.yaml", MINIMAL_SOP)
