@@ -78,6 +78,30 @@ def test_the_users_files_in_the_output_folder_are_kept_exactly(cli: RunCli, work
     assert not [p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX)]
 
 
+def test_a_manifest_never_reaches_outside_the_output_folder(cli: RunCli, workdir: Path) -> None:
+    """The manifest is read from disk, where a commit can change it. Files it lists that
+    this render does not write are removed, but only inside the output folder: `../x`
+    once deleted a file beside it, and a link to another folder would have led there."""
+    import json
+
+    out = render_examples(cli, workdir)
+    outside = workdir / "outside"
+    outside.mkdir()
+    victims = [workdir / "notes.txt", outside / "keep.md"]
+    for victim in victims:
+        victim.write_text("precious", encoding="utf-8")
+    (out / "linked").symlink_to(outside)
+    document = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    for name in ("../notes.txt", str(workdir / "notes.txt"), "a/../../notes.txt",
+                 "linked/keep.md", "./../notes.txt"):  # fmt: skip
+        document["files"][name] = "0" * 64
+    (out / MANIFEST).write_text(json.dumps(document), encoding="utf-8")
+    result = cli("render", "examples", "-o", "out", "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    assert [victim.read_text(encoding="utf-8") for victim in victims] == ["precious"] * 2
+    assert "../notes.txt" not in (out / MANIFEST).read_text(encoding="utf-8")
+
+
 @NEEDS_DOT
 def test_the_output_folder_itself_is_never_replaced(cli: RunCli, workdir: Path) -> None:
     """A mount point (a Docker volume) cannot be renamed: its contents are swapped."""

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from sopkit import __version__
 from sopkit.render.graphviz_run import Images
-from sopkit.render.output import Sink
+from sopkit.render.output import Sink, files_of
 
 
 def layout_key(source: str, dot_version: str) -> str:
@@ -74,8 +74,8 @@ def _previous(previous: Mapping[str, tuple[str, str]], name: str) -> bytes | Non
 
 def previous_layouts(manifest: Mapping[str, object], out: Path) -> dict[str, tuple[str, str]]:
     """From a handbook's manifest: each image's file and digest by `<layout key>.<format>`."""
-    layouts, files = manifest.get("layouts"), manifest.get("files")
-    if not isinstance(layouts, dict) or not isinstance(files, dict):
+    layouts, files = manifest.get("layouts"), files_of(manifest)
+    if not isinstance(layouts, dict) or files is None:
         return {}
     return {
         f"{key}.{str(name).rsplit('.', 1)[-1]}": (str(out / str(name)), str(files[name]))

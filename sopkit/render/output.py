@@ -46,9 +46,19 @@ def read_manifest(out: Path) -> dict[str, str] | None:
 
 
 def files_of(document: Mapping[str, object]) -> dict[str, str] | None:
-    """The files a manifest lists, with their digests."""
+    """The files a manifest lists, with their digests: only names inside the handbook."""
     files = document.get("files")
-    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else None
+    if not isinstance(files, dict):
+        return None
+    return {str(k): str(v) for k, v in files.items() if is_own_name(str(k))}
+
+
+def is_own_name(name: str) -> bool:
+    """Whether a manifest's file name stays inside the handbook: relative, `/`-separated,
+    no empty, `.` or `..` part. A manifest is read from disk, where a commit can change
+    it: a name like `../notes.txt` had a render delete that file outside the folder."""
+    parts = name.split("/")
+    return "\\" not in name and "\0" not in name and all(p not in ("", ".", "..") for p in parts)
 
 
 def is_current(out: Path, key: str, document: Mapping[str, object]) -> bool:
@@ -252,10 +262,14 @@ def _alive(pid: int) -> bool:
 
 
 def _remove_dropped(out: Path, names: Iterable[str]) -> None:
-    """Files an earlier render wrote that this one did not, and their folders once empty."""
+    """Files an earlier render wrote that this one did not, and their folders once empty;
+    never a file that a link between folders puts outside the output folder."""
     emptied: set[str] = set()
+    inside = os.path.join(os.path.realpath(out), "")
     for name in names:
         target = f"{out}/{name}"
+        if not is_own_name(name) or not os.path.realpath(target).startswith(inside):
+            continue
         if os.path.isfile(target) and not os.path.islink(target):
             os.unlink(target)
         parent = name.rpartition("/")[0]
