@@ -272,7 +272,12 @@ def test_refuses_a_folder_it_did_not_write(cli: RunCli, workdir: Path) -> None:
     (workdir / "docs" / "README.md").write_text("precious", encoding="utf-8")
     result = cli("render", "examples", "-o", "docs", "--today", TODAY)
     assert result.exit_code == 2
-    assert "not written by sopkit" in result.stderr
+    assert "not written by sopkit (it has no .sopkit-manifest.json)" in result.stderr
+    assert (workdir / "docs" / "README.md").read_text(encoding="utf-8") == "precious"
+    (workdir / "docs" / ".sopkit-manifest.json").write_text("{broken", encoding="utf-8")
+    broken = cli("render", "examples", "-o", "docs", "--today", TODAY)
+    assert broken.exit_code == 2
+    assert "(its .sopkit-manifest.json is not one sopkit wrote)" in broken.stderr
     assert (workdir / "docs" / "README.md").read_text(encoding="utf-8") == "precious"
     inside = cli("render", "examples", "-o", ".", "--today", TODAY)
     assert inside.exit_code == 2

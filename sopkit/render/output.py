@@ -99,8 +99,10 @@ def check_target(out: Path, sources: Iterable[Path]) -> None:
         and read_manifest(out) is None
         and any(not entry.name.startswith(STAGING_PREFIX) for entry in out.iterdir())
     ):
+        why = (f"its {MANIFEST} is not one sopkit wrote" if (out / MANIFEST).exists()
+               else f"it has no {MANIFEST}")  # fmt: skip
         raise SopkitError(
-            f"{out} is not empty and was not written by sopkit (it has no {MANIFEST}); "
+            f"{out} is not empty and was not written by sopkit ({why}); "
             "refusing to replace it. Choose an empty or new folder with -o",
         )
 
