@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sopkit.conform.align import Model
 from sopkit.conform.logs import Log
 from sopkit.conform.mapping import ActivityMap, resolve
-from tests.conftest import ROOT, RunCli, WriteFile, python_env
+from tests.conftest import EXAMPLES, ROOT, RunCli, WriteFile, python_env
 
 SOP = """\
 sopkit: 1
@@ -749,3 +749,18 @@ def test_times_in_a_spreadsheets_layout_are_read_with_the_layout_the_hint_names(
     wrong = cli("conform", "sops/t1.yaml", "eu.csv", "--time-format", "dd.mm.yyyy")
     assert wrong.exit_code == 2
     assert "--time-format 'dd.mm.yyyy' names no day" in wrong.output
+
+
+def test_a_greek_sops_report_is_english_with_its_greek_texts_marked(
+    write: WriteFile, cli: RunCli, workdir: Path
+) -> None:
+    """The report's own words are English; the SOP's texts carry their language, so a
+    screen reader speaks each in its own voice."""
+    import shutil
+
+    shutil.copytree(EXAMPLES, workdir / "sops")
+    write("log.csv", HEADER + _rows("a", [("listen", "2026-01-05T09:00:00Z")]))
+    page = cli("conform", "CS-COMP-002", "log.csv", "--format", "html").stdout
+    assert '<html lang="en">' in page
+    assert '<h1 lang="el">Διαχείριση παραπόνου πελάτη</h1>' in page
+    assert '<div class="chart" lang="el">' in page  # the flowchart, laid out by the real dot
