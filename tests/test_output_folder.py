@@ -146,11 +146,14 @@ def test_stale_staging_folders_of_killed_renders_are_cleaned_up(cli: RunCli, wor
     (dead / "CS-ESC-001.md").write_text("half", encoding="utf-8")
     legacy = workdir / ".out.sopkit-staging-abc"
     legacy.mkdir()
+    users = workdir / ".out.sopkit-notes"  # beside the handbook, only named like sopkit's
+    users.mkdir()
     source = workdir / "examples" / "klic.sl.yaml"
     source.write_text(source.read_text("utf-8").replace("Klic je zaključen", "Konec"), "utf-8")
     assert cli("render", "examples", "-o", "out", "--today", TODAY).exit_code == 0
     assert not dead.exists()
     assert not legacy.exists()
+    assert users.is_dir()
 
 
 # -- render and render --check agree --------------------------------------------------

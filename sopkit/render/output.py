@@ -11,6 +11,7 @@ without a manifest is refused.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -245,10 +246,12 @@ def remove_stale_staging(out: Path) -> None:
             pid = entry.name[len(STAGING_PREFIX) :].partition("-")[0]
             if not (pid.isdigit() and _alive(int(pid))):
                 shutil.rmtree(entry.path, ignore_errors=True)
-    # sopkit 0.1 staged beside the output folder
-    for legacy in out.parent.glob(f".{out.name}.sopkit-*"):
-        if legacy.is_dir() and not legacy.is_symlink():
-            shutil.rmtree(legacy, ignore_errors=True)
+    # sopkit 0.1 staged beside the output folder, in folders of exactly these two names
+    # (a folder of the user's that only starts like them is left alone)
+    for kind in ("staging", "old"):
+        for legacy in out.parent.glob(f".{glob.escape(out.name)}.sopkit-{kind}-*"):
+            if legacy.is_dir() and not legacy.is_symlink():
+                shutil.rmtree(legacy, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
