@@ -7,13 +7,14 @@ pages must show a reader the same text, the same anchors and the same links.
 
 from __future__ import annotations
 
+import re
 import shutil
 from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 
 import markdown
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from markdown.extensions.toc import slugify_unicode
 
@@ -187,6 +188,9 @@ CELL_ALPHABET = "abc αβ čš 09 .,:-!?'\"()*_`[]#<>&{}~\\ >+"
 
 @given(st.text(alphabet=CELL_ALPHABET, min_size=1, max_size=30).map(str.strip).filter(bool))
 def test_a_line_converts_as_the_same_text_in_a_table_cell(text: str) -> None:
+    # Python-Markdown's table leaves `&#0` (no `;`) for the HTML parser, which reads it as
+    # U+FFFD; the line keeps the text as written. The oracle is wrong there, not the line.
+    assume(not re.search(r"&#\d", text))
     table = _converted(f"| h |\n|---|\n| {text} |\n")
     cell = table.split("<td>", 1)[1].rsplit("</td>", 1)[0]
     assert htmltext.inline(text) == cell
