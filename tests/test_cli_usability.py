@@ -174,3 +174,16 @@ def test_a_sop_id_where_a_path_is_wanted_names_its_file(
         assert (f"hint: '{given}' is the id of sops/escalation.en.yaml: this command takes "
                 "files and folders; give sops/escalation.en.yaml") in result.stderr  # fmt: skip
     assert "hint:" not in cli(*command, "NO-SUCH-ID").stderr
+
+
+@pytest.mark.parametrize(("typed", "meant"), [(["chek"], "'check'"), (["export", "jsn"], "'json'"),
+                                              (["translations", "nwe"], "'new'")])  # fmt: skip
+def test_a_mistyped_command_is_suggested_once(typed: list[str], meant: str, tmp_path: Path) -> None:
+    """Typer and click 8.4 both added a "Did you mean": the reader got it twice."""
+    done = subprocess.run([sys.executable, "-m", "sopkit", *typed], cwd=tmp_path,
+                          env=python_env(), capture_output=True, text=True, timeout=60,
+                          check=False)  # fmt: skip
+    assert done.returncode == 2
+    said = " ".join(done.stderr.replace("│", " ").split())
+    assert said.lower().count("did you mean") == 1, said
+    assert meant in said

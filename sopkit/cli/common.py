@@ -10,7 +10,9 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from sopkit import __version__
 from sopkit.errors import MissingPath, SopkitError
@@ -18,7 +20,21 @@ from sopkit.errors import MissingPath, SopkitError
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
+
+class Commands(TyperGroup):
+    """Typer adds a "Did you mean" to an unknown command's error; click 8.4 adds its own,
+    and the user read the suggestion twice. Where click suggests, typer does not."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if hasattr(click.exceptions, "NoSuchCommand"):
+            return click.Group.resolve_command(self, ctx, args)
+        return super().resolve_command(ctx, args)
+
+
 app = typer.Typer(
+    cls=Commands,
     name="sopkit",
     help=(
         "Standard Operating Procedures as code.\n\n"

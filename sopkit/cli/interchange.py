@@ -9,10 +9,18 @@ from typing import Annotated
 
 import typer
 
-from sopkit.cli.common import PathsArgument, _stderr, app, default_paths, friendly_errors
+from sopkit.cli.common import (
+    Commands,
+    PathsArgument,
+    _stderr,
+    app,
+    default_paths,
+    friendly_errors,
+)
 
-import_app = typer.Typer(help="Bring procedures in from other tools.", no_args_is_help=True)
-export_app = typer.Typer(help="Hand SOPs to other tools.", no_args_is_help=True)
+import_app = typer.Typer(cls=Commands, help="Bring procedures in from other tools.",
+                         no_args_is_help=True)  # fmt: skip
+export_app = typer.Typer(cls=Commands, help="Hand SOPs to other tools.", no_args_is_help=True)
 app.add_typer(import_app, name="import", rich_help_panel="Interchange")
 app.add_typer(export_app, name="export", rich_help_panel="Interchange")
 

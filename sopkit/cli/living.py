@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 import click
 import typer
-from typer.core import TyperGroup
 
 from sopkit.cli.common import (
+    Commands,
     PathsArgument,
     SourceOption,
     _stderr,
@@ -153,7 +153,7 @@ def codeowners(
     _write_or_print(owners.text, output)
 
 
-class _AckCommands(TyperGroup):
+class _AckCommands(Commands):
     """`sopkit ack SOP --by PERSON` records; `sopkit ack status` reports: a first word that
     is not a subcommand is the SOP of `record`."""
 
@@ -240,7 +240,8 @@ def ack_status(
         raise typer.Exit(1)
 
 
-translations_app = typer.Typer(invoke_without_command=True)  # its help: the callback's
+# its help: the callback's
+translations_app = typer.Typer(cls=Commands, invoke_without_command=True)
 app.add_typer(translations_app, name="translations", rich_help_panel=PANEL)
 
 
