@@ -25,12 +25,20 @@ def load_data_file(path: str, error: type[SopkitError] = SopkitError) -> Any:
         raise error(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
 
 
-def where(path: str, node: Any, key: object = None) -> str:
-    """`path:line:column` of `node`'s `key` (of `node` itself without one); 1:1 when the
-    node keeps no position (a plain value)."""
+def where(path: str, node: Any, key: object = None, *, value: bool = False) -> str:
+    """`path:line:column` of `node`'s `key` (of `node` itself without one; with `value`, of
+    what a mapping holds at `key` or a list at index `key`); 1:1 when the node keeps no
+    position (a plain value)."""
     lc = getattr(node, "lc", None)
     try:
-        line, column = (lc.key(key) if key is not None else (lc.line, lc.col)) if lc else (0, 0)
-    except (KeyError, AttributeError, TypeError):
+        if lc is None:
+            line, column = 0, 0
+        elif key is None:
+            line, column = lc.line, lc.col
+        elif value:
+            line, column = lc.value(key) if isinstance(node, dict) else lc.item(key)
+        else:
+            line, column = lc.key(key)
+    except (KeyError, IndexError, AttributeError, TypeError):
         line, column = 0, 0
     return f"{path}:{line + 1}:{column + 1}"

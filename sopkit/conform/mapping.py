@@ -67,22 +67,11 @@ def read_map(path: str) -> ActivityMap:
             raise LogError(f"{where(path, data, name)}: {name} is a list of "
                            f"{'node ids' if name == 'silent' else 'activity names'}")  # fmt: skip
         lists[name] = tuple(value)
-    places = {("activities", key): _place(path, activities, key) for key in activities}
+    places = {("activities", key): where(path, activities, key, value=True) for key in activities}
     silent = data.get("silent") or []
-    places.update((("silent", node), _place(path, silent, n)) for n, node in enumerate(silent))
+    places.update((("silent", node), where(path, silent, n, value=True))
+                  for n, node in enumerate(silent))  # fmt: skip
     return ActivityMap(dict(activities), lists["silent"], lists["ignore"], path, places)
-
-
-def _place(path: str, container: object, key: object) -> str:
-    """Where a value of a mapping (by key) or of a list (by index) is written."""
-    lc = getattr(container, "lc", None)  # ruamel's positions; none on a plain value
-    if lc is None:
-        return path
-    try:
-        line, column = lc.value(key) if isinstance(container, dict) else lc.item(key)
-    except (KeyError, IndexError, TypeError):
-        return path
-    return f"{path}:{line + 1}:{column + 1}"
 
 
 @dataclass

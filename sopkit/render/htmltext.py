@@ -152,6 +152,12 @@ def wrapping_code(html: str) -> str:
     return _LONG_CODE.sub(r'<code class="wrap">\1</code>', html)
 
 
+def inline_code(text: str) -> Markup:
+    """`<code>` for a template's own value (a role id), marked as `wrapping_code` marks."""
+    wrap = ' class="wrap"' if len(text) > WHOLE_CODE_CHARS else ""
+    return Markup(f"<code{wrap}>{escape(text)}</code>")
+
+
 def external_images_as_links(html: str) -> str:
     """An image from another host becomes a link to it: the site promises that opening a
     page loads nothing from outside (a reader's address would reach that host)."""

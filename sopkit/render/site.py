@@ -87,13 +87,15 @@ class Page:
 
 
 def environment(user_templates: Path | None) -> Environment:
-    return Environment(
+    env = Environment(
         loader=template_loader(user_templates),
         autoescape=select_autoescape(default=True, default_for_string=True),
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["code"] = htmltext.inline_code
+    return env
 
 
 def _page_html(env: Environment, page: Page, labels: Mapping[str, str], **values: object) -> bytes:
@@ -210,9 +212,8 @@ def site_overviews(
         file = role.file.removesuffix(".md") + ".html"
         page = Page(file, "role.html.j2", role.plain_title, repo.language, "")
         rows = _role_rows(role, labels["step"], "../" * file.count("/"))
-        html = _page_html(env, page, labels, role=role, titles=repo.titles,
-                          rows_by_procedure=rows)  # fmt: skip
-        yield file, htmltext.wrapping_code(html.decode("utf-8")).encode()  # a long role id
+        yield file, _page_html(env, page, labels, role=role, titles=repo.titles,
+                               rows_by_procedure=rows)  # fmt: skip
     for name in sorted(pages):
         if not name.endswith(".md") or name in roles:
             continue
